@@ -1,0 +1,12 @@
+# dvflow against a ClickHouse server (see docker-compose.yml). The embedded engine is not needed here,
+# but npm installs it as a dependency; it is only loaded when no --clickhouse-url is given.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY collector/package.json collector/package.json
+COPY web/package.json web/package.json
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY . .
+EXPOSE 23456/udp 8080/tcp
+ENTRYPOINT ["node", "collector/bin/dvflow.js"]
+CMD ["start", "--http-bind", "0.0.0.0", "--clickhouse-url", "http://clickhouse:8123"]

@@ -1,0 +1,154 @@
+// `dvflow`: the command line. `start` runs the daemon; `query` answers nfdump-style questions through the
+// daemon's API (or straight from a ClickHouse server with --clickhouse-url).
+import { Command, Option, InvalidArgumentError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { loadConfig, ConfigError } from '../config/config.ts';
+import { startDaemon, type Role } from '../daemon/daemon.ts';
+import { parseTimeWindow } from '../query/timeWindow.ts';
+import { FlowQuery, type QueryRequest, type QueryResponse } from '../query/flowQuery.ts';
+import { statOrders, type StatOrder } from '../query/statElements.ts';
+import { compileFilter } from '../query/filterSql.ts';
+import { ClickHouseStore } from '../storage/clickhouseStore.ts';
+import { renderResponse, outputFormats } from './nfdumpOutput.ts';
+
+function int(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+}
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+/** Options shared by the daemon roles, mapped onto config keys. */
+function daemonCommand(program: Command, role: Role, description: string): void {
+  program
+    .command(role)
+    .description(description)
+    .option('--config <file>', 'YAML or JSON config file (same keys as these options)')
+    .option('--data <dir>', 'data directory (embedded ClickHouse, templates)', undefined)
+    .option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded store')
+    .option('--clickhouse-user <user>', 'ClickHouse user')
+    .option('--clickhouse-password <password>', 'ClickHouse password (or DVFLOW_CLICKHOUSE_PASSWORD)')
+    .option('--clickhouse-database <db>', 'ClickHouse database')
+    .option('--netflow-port <port>', 'UDP port for NetFlow/IPFIX (default 23456)', int)
+    .option('--bind <addr>', 'address the UDP collector binds (default 0.0.0.0; :: for IPv6)')
+    .option('--http-port <port>', 'HTTP API/dashboard port (default 8080)', int)
+    .option('--http-bind <addr>', 'HTTP bind address (default 127.0.0.1)')
+    .option('--sampling <rate>', 'sampling rate for exporters that announce none, e.g. a dvSwitch (default 1)', int)
+    .option('--receive-buffer <bytes>', 'UDP socket receive buffer (default 33554432)', int)
+    .option('--log-level <level>', 'trace|debug|info|warn|error (default info)')
+    .action(async (opts: Record<string, string | number | undefined>) => {
+      const overrides = {
+        data: opts.data,
+        clickhouse: { url: opts.clickhouseUrl, user: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase },
+        netflow: { port: opts.netflowPort, bind: opts.bind, receiveBuffer: opts.receiveBuffer },
+        http: { port: opts.httpPort, bind: opts.httpBind },
+        sampling: { default: opts.sampling },
+        log: { level: opts.logLevel },
+      };
+      const config = loadConfig(opts.config as string | undefined, overrides);
+      const d = await startDaemon(config, { role });
+      let stopping = false;
+      const stop = async (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        d.log.info({ signal: sig }, 'stopping: flushing queued flows');
+        await d.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dvflow')
+    .description('Flow monitoring and intrusion detection for VMware vSphere: NetFlow v5/v9/IPFIX and port-mirror pcaps in ClickHouse')
+    .version('0.1.0');
+  daemonCommand(program, 'start', 'run everything in one process: collector (UDP 23456) + HTTP API (8080) on the embedded store under ./data');
+  daemonCommand(program, 'collect', 'run the collector alone, writing to a ClickHouse server (--clickhouse-url)');
+  daemonCommand(program, 'web', 'run the HTTP API alone, reading a ClickHouse server (--clickhouse-url)');
+
+  program
+    .command('query')
+    .description('query flows with nfdump options and filter syntax, e.g. dvflow query -s proto "net 10.0.0.0/8 and port 443"')
+    .argument('[filter...]', 'nfdump filter expression')
+    .option('--api <url>', 'daemon API to ask', process.env.DVFLOW_API ?? 'http://127.0.0.1:8080')
+    .option('--clickhouse-url <url>', 'query a ClickHouse server directly instead of the daemon')
+    .option('--clickhouse-user <user>', 'ClickHouse user', 'default')
+    .option('--clickhouse-password <password>', 'ClickHouse password (or DVFLOW_CLICKHOUSE_PASSWORD)', process.env.DVFLOW_CLICKHOUSE_PASSWORD ?? '')
+    .option('--clickhouse-database <db>', 'ClickHouse database', 'default')
+    .option('-t <window>', 'time window yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss]; flows wholly inside it')
+    .option('-s <stat>', 'statistic element[:p][/order], repeatable: srcip, dstip, ip, srcport, dstport, port, proto, ...', collect)
+    .option('-n <num>', 'top N for statistics (0 = all)', int, 10)
+    .option('-c <num>', 'list at most N flows', int)
+    .addOption(new Option('-O <order>', 'order listed flows by').choices([...statOrders]))
+    .addOption(new Option('-o <format>', 'output format').choices([...outputFormats]).default('line'))
+    .option('-N', 'plain numbers (no k/M/G scaling)')
+    .option('-q', 'quiet: no header, no summary')
+    .option('-f <file>', 'read the filter from a file')
+    .option('-Z', 'check the filter syntax only')
+    .action(async (filterWords: string[], o: Record<string, unknown>) => {
+      let filter = filterWords.join(' ');
+      if (o.f) filter = readFileSync(String(o.f), 'utf8');
+      if (o.Z) {
+        compileFilter(filter || 'any');
+        process.stdout.write('Filter syntax ok\n');
+        return;
+      }
+      const req: QueryRequest = {
+        filter: filter || undefined,
+        window: o.t ? parseTimeWindow(String(o.t)) : undefined,
+        statistics: o.s as string[] | undefined,
+        topN: o.n as number,
+        limit: o.c as number | undefined,
+        order: o.O as StatOrder | undefined,
+      };
+      const res = o.clickhouseUrl ? await queryDirect(o, req) : await queryApi(String(o.api), req);
+      process.stdout.write(renderResponse(res, { format: String(o.o), plain: Boolean(o.N), quiet: Boolean(o.q), topN: req.topN ?? 10 }));
+    });
+  return program;
+}
+
+async function queryDirect(o: Record<string, unknown>, req: QueryRequest): Promise<QueryResponse> {
+  const store = await ClickHouseStore.open({
+    url: String(o.clickhouseUrl), user: String(o.clickhouseUser), password: String(o.clickhousePassword),
+    database: String(o.clickhouseDatabase), cluster: '', dataDir: '',
+  });
+  try {
+    return await new FlowQuery(store, compileFilter).run(req);
+  } finally {
+    await store.close();
+  }
+}
+
+async function queryApi(api: string, req: QueryRequest): Promise<QueryResponse> {
+  const body = { filter: req.filter, statistics: req.statistics, topN: req.topN, limit: req.limit, order: req.order, from: req.window?.from, to: req.window?.to };
+  let res: Response;
+  try {
+    res = await fetch(new URL('/api/v1/query', api), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  } catch (e) {
+    throw new CliError(`cannot reach the dvflow daemon at ${api} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}): is 'dvflow start' running? Use --api or --clickhouse-url.`);
+  }
+  const json = (await res.json()) as QueryResponse & { message?: string };
+  if (!res.ok) throw new CliError(json.message ?? `query failed with HTTP ${res.status}`);
+  return json;
+}
+
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    const err = e as Error;
+    const known = ['ConfigError', 'CliError', 'StoreError', 'MigrationError', 'CollectorStartError', 'TimeWindowError', 'StatSpecError', 'FilterError', 'QueryError'];
+    process.stderr.write(`dvflow: ${known.includes(err.name) || err.message.startsWith('cannot') ? err.message : err.stack ?? err.message}\n`);
+    process.exit(err.name === 'ConfigError' ? 2 : 1);
+  }
+}
+void ConfigError;

@@ -1,0 +1,194 @@
+// One process, many roles: `start` runs collector + HTTP API on one store (the embedded engine locks its
+// directory to one process); with a ClickHouse server, `collect` and `web` can run apart.
+import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { DvflowConfig } from '../config/config.ts';
+import { ClickHouseStore } from '../storage/clickhouseStore.ts';
+import { migrate } from '../storage/migrator.ts';
+import { BatchWriter } from '../storage/batchWriter.ts';
+import { flowColumns, flowToTsv } from '../storage/flowRows.ts';
+import { TemplateCache } from '../decoders/templateCache.ts';
+import { NetflowCollector } from '../collector/netflowCollector.ts';
+import { ExporterRegistry, exporterStatsColumns } from '../collector/exporterRegistry.ts';
+import { createCollectorMetrics } from '../collector/collectorMetrics.ts';
+import { FlowQuery } from '../query/flowQuery.ts';
+import { compileFilter } from '../query/filterSql.ts';
+import type { FlowRecord } from '../flow/flowRecord.ts';
+
+export type Role = 'start' | 'collect' | 'web';
+
+export interface DaemonHandle {
+  store: ClickHouseStore;
+  collector: NetflowCollector | null;
+  writer: BatchWriter | null;
+  exporters: ExporterRegistry | null;
+  httpAddress: { address: string; port: number } | null;
+  log: Logger;
+  /** Push records through the same path as decoded datagrams (pcap ingest, tests). */
+  ingest: (records: FlowRecord[]) => void;
+  close: () => Promise<void>;
+}
+
+export interface DaemonOptions {
+  role: Role;
+  log?: Logger;
+}
+
+const templateFile = (c: DvflowConfig) => join(c.data, 'templates.json');
+
+function loadTemplates(c: DvflowConfig, log: Logger): TemplateCache {
+  const file = templateFile(c);
+  try {
+    const cache = TemplateCache.fromJSON(JSON.parse(readFileSync(file, 'utf8')));
+    log.info({ file }, 'templates restored');
+    return cache;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ file, err: (e as Error).message }, 'template cache unreadable; starting empty');
+    return new TemplateCache();
+  }
+}
+
+function saveTemplates(c: DvflowConfig, cache: TemplateCache): void {
+  const file = templateFile(c);
+  writeFileSync(`${file}.tmp`, JSON.stringify(cache.toJSON()));
+  renameSync(`${file}.tmp`, file);
+}
+
+export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promise<DaemonHandle> {
+  const log = o.log ?? pino({ level: config.log.level, base: { app: 'dvflow' } });
+  if (o.role !== 'start' && !config.clickhouse.url) {
+    throw new Error(`'dvflow ${o.role}' runs one role alone and needs a ClickHouse server (--clickhouse-url): the embedded store belongs to one process`);
+  }
+  try {
+    mkdirSync(config.data, { recursive: true });
+  } catch (e) {
+    throw new Error(`data directory ${config.data} is not usable: ${(e as Error).message}`);
+  }
+  const store = await ClickHouseStore.open({ ...config.clickhouse, dataDir: config.data });
+  log.info({ store: store.description }, 'store open');
+  const cleanups: Array<() => Promise<void> | void> = [() => store.close()];
+  const close = async () => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        log.error({ err: e }, 'shutdown step failed');
+      }
+    }
+  };
+  try {
+    const applied = await migrate(store, { cluster: config.clickhouse.cluster, retention: config.retention as unknown as Record<string, string> });
+    if (applied.length) log.info({ applied }, 'schema migrations applied');
+
+    const metrics = createCollectorMetrics();
+    const flowQuery = new FlowQuery(store, compileFilter);
+    let collector: NetflowCollector | null = null;
+    let writer: BatchWriter | null = null;
+    let exporters: ExporterRegistry | null = null;
+    let ingest: (records: FlowRecord[]) => void = () => {
+      throw new Error('this role does not ingest flows');
+    };
+
+    if (o.role === 'start' || o.role === 'collect') {
+      const w = new BatchWriter({
+        table: 'flows', columns: flowColumns, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs,
+        maxQueueRows: config.writer.maxQueueRows, insert: (t, c, b) => store.insertTsv(t, c, b), concurrency: 2,
+      });
+      writer = w;
+      w.on('inserted', (rows: number, ms: number) => metrics.insertSeconds.observe({ table: 'flows' }, ms / 1000));
+      w.on('insertError', (e: Error, rows: number) => {
+        metrics.insertFailed.inc({ table: 'flows' }, rows);
+        log.error({ err: e.message, rows }, 'insert into flows failed');
+      });
+      let droppedSeen = 0;
+      ingest = (records) => {
+        for (const r of records) w.push(flowToTsv(r));
+        metrics.queueDepth.set({ table: 'flows' }, w.pendingRows);
+        if (w.stats.rowsDropped !== droppedSeen) {
+          metrics.dropped.inc({ table: 'flows' }, w.stats.rowsDropped - droppedSeen);
+          if (droppedSeen === 0 || Math.floor(w.stats.rowsDropped / 10000) !== Math.floor(droppedSeen / 10000)) {
+            log.warn({ dropped: w.stats.rowsDropped, queue: w.pendingRows }, 'write queue full: dropping flow records');
+          }
+          droppedSeen = w.stats.rowsDropped;
+        }
+      };
+      const ex = new ExporterRegistry(config.netflow.keyByPort);
+      exporters = ex;
+      ex.restore(await loadExporterTotals(store));
+      const templates = loadTemplates(config, log);
+      collector = new NetflowCollector({
+        port: config.netflow.port, bind: config.netflow.bind, receiveBuffer: config.netflow.receiveBuffer,
+        keyByPort: config.netflow.keyByPort, samplingDefault: config.sampling.default, samplingExporters: config.sampling.exporters,
+        templates, exporters: ex, metrics, log, onRecords: ingest,
+      });
+      await collector.start();
+      const c = collector;
+      log.info({ udp: c.address }, 'NetFlow/IPFIX collector listening');
+      let templatesSaved = templates.version;
+      const statsTimer = setInterval(() => {
+        const body = ex.takeStatsTsv(Date.now());
+        if (body) void store.insertTsv('exporter_stats', exporterStatsColumns, Buffer.from(body)).catch((e) => log.error({ err: e.message }, 'exporter stats insert failed'));
+        if (templates.version !== templatesSaved) {
+          templatesSaved = templates.version;
+          try {
+            saveTemplates(config, templates);
+          } catch (e) {
+            log.error({ err: (e as Error).message }, 'cannot save templates');
+          }
+        }
+      }, 5000);
+      statsTimer.unref();
+      cleanups.push(async () => {
+        clearInterval(statsTimer);
+        await c.close();
+        await w.close();
+        const body = ex.takeStatsTsv(Date.now());
+        if (body) await store.insertTsv('exporter_stats', exporterStatsColumns, Buffer.from(body));
+        saveTemplates(config, templates);
+      });
+    }
+
+    let httpAddress: DaemonHandle['httpAddress'] = null;
+    if (o.role === 'start' || o.role === 'web') {
+      const { buildServer } = await import('@dvflow/web/src/server.ts');
+      const w = writer;
+      const app = await buildServer({
+        flowQuery, exporters, metrics: metrics.registry, token: config.http.token,
+        health: async () => ({ store: store.description, queueRows: w?.pendingRows ?? 0, droppedRows: w?.stats.rowsDropped ?? 0 }),
+      }, log.child({ part: 'http' }));
+      try {
+        await app.listen({ port: config.http.port, host: config.http.bind });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        const why = err.code === 'EADDRINUSE' ? `TCP port ${config.http.port} on ${config.http.bind} is already in use` : err.message;
+        throw new Error(`cannot start the HTTP server: ${why}`);
+      }
+      const a = app.server.address();
+      if (a && typeof a === 'object') httpAddress = { address: a.address, port: a.port };
+      log.info({ http: httpAddress }, 'HTTP API listening');
+      cleanups.push(() => app.close());
+    }
+    return { store, collector, writer, exporters, httpAddress, log, ingest, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function loadExporterTotals(store: ClickHouseStore) {
+  const rows = await store.queryRows<Record<string, string | number>>(
+    `SELECT replaceRegexpOne(toString(exporter), '^::ffff:', '') AS address, exporter_port AS port, version, domain,
+            sum(packets) AS packets, sum(flows) AS flows, sum(bytes) AS bytes, sum(sequence_failures) AS seq,
+            sum(lost_flows) AS lost, sum(decode_errors) AS errors, max(templates) AS templates,
+            argMax(sampling_rate, minute) AS rate, toUnixTimestamp64Milli(min(first_seen)) AS first_seen,
+            toUnixTimestamp64Milli(max(last_seen)) AS last_seen
+     FROM exporter_stats GROUP BY address, port, version, domain`,
+  );
+  return rows.map((r) => ({
+    address: String(r.address), port: Number(r.port), version: Number(r.version), domain: Number(r.domain),
+    packets: Number(r.packets), flows: Number(r.flows), bytes: Number(r.bytes), sequenceFailures: Number(r.seq),
+    lostFlows: Number(r.lost), decodeErrors: Number(r.errors), templates: Number(r.templates), samplingRate: Number(r.rate),
+    firstSeen: Number(r.first_seen), lastSeen: Number(r.last_seen),
+  }));
+}

@@ -1,0 +1,107 @@
+// nfdump's -s statistic elements, mapped to ClickHouse expressions over the `flows` table. Two-sided
+// elements (ip, port, as, if, vlan, tos...) count a flow once for each side, as nfdump does, through an
+// ARRAY JOIN of both values. `rollup` marks elements a rollup table can answer.
+
+export type ValueKind = 'ip' | 'int' | 'proto' | 'flags' | 'mac' | 'dir' | 'string';
+
+export interface StatElement {
+  name: string;
+  /** nfdump's heading word: "Top 10 <title> ordered by flows:". */
+  title: string;
+  /** Column heading in the table. */
+  column: string;
+  kind: ValueKind;
+  /** One expression, or two for elements that count both sides. */
+  exprs: string[];
+  rollup?: boolean;
+}
+
+const e = (name: string, title: string, column: string, kind: ValueKind, exprs: string[], rollup = false): StatElement => ({ name, title, column, kind, exprs, rollup });
+
+export const statElements: StatElement[] = [
+  e('record', 'flows', '', 'string', []),
+  e('srcip', 'Src IP Addr', 'Src IP Addr', 'ip', ['src_addr']),
+  e('dstip', 'Dst IP Addr', 'Dst IP Addr', 'ip', ['dst_addr']),
+  e('ip', 'IP Addr', 'IP Addr', 'ip', ['src_addr', 'dst_addr']),
+  e('srcport', 'Src Port', 'Src Port', 'int', ['src_port']),
+  e('dstport', 'Dst Port', 'Dst Port', 'int', ['dst_port']),
+  e('port', 'Port', 'Port', 'int', ['src_port', 'dst_port']),
+  e('proto', 'Protocol', 'Proto', 'proto', ['proto'], true),
+  e('flags', 'TCP Flags', 'Flags', 'flags', ['tcp_flags']),
+  e('tos', 'Tos', 'Tos', 'int', ['src_tos', 'dst_tos']),
+  e('srctos', 'Src Tos', 'Src Tos', 'int', ['src_tos'], true),
+  e('dsttos', 'Dst Tos', 'Dst Tos', 'int', ['dst_tos']),
+  e('inif', 'Input If', 'Input If', 'int', ['in_if'], true),
+  e('outif', 'Output If', 'Output If', 'int', ['out_if'], true),
+  e('if', 'In/Out If', 'In/Out If', 'int', ['in_if', 'out_if'], true),
+  e('srcvlan', 'Src Vlan', 'Src Vlan', 'int', ['src_vlan'], true),
+  e('dstvlan', 'Dst Vlan', 'Dst Vlan', 'int', ['dst_vlan'], true),
+  e('vlan', 'Vlan', 'Vlan', 'int', ['src_vlan', 'dst_vlan'], true),
+  e('srcmac', 'Src MAC', 'Src MAC', 'mac', ['in_src_mac']),
+  e('dstmac', 'Dst MAC', 'Dst MAC', 'mac', ['out_dst_mac']),
+  e('inmac', 'In MAC', 'In MAC', 'mac', ['in_src_mac', 'in_dst_mac']),
+  e('outmac', 'Out MAC', 'Out MAC', 'mac', ['out_src_mac', 'out_dst_mac']),
+  e('srcas', 'Src AS', 'Src AS', 'int', ['src_as']),
+  e('dstas', 'Dst AS', 'Dst AS', 'int', ['dst_as']),
+  e('as', 'AS', 'AS', 'int', ['src_as', 'dst_as']),
+  e('nextas', 'Next AS', 'Next AS', 'int', ['next_as']),
+  e('prevas', 'Prev AS', 'Prev AS', 'int', ['prev_as']),
+  e('srcmask', 'Src Mask', 'Src Mask', 'int', ['src_mask']),
+  e('dstmask', 'Dst Mask', 'Dst Mask', 'int', ['dst_mask']),
+  e('mask', 'Mask', 'Mask', 'int', ['src_mask', 'dst_mask']),
+  e('nhip', 'Next-hop IP', 'Next-hop IP', 'ip', ['next_hop']),
+  e('nhbip', 'Next-hop BGP IP', 'Next-hop BGP IP', 'ip', ['bgp_next_hop']),
+  e('router', 'Router IP', 'Router IP', 'ip', ['exporter'], true),
+  e('dir', 'Direction', 'Dir', 'dir', ['direction'], true),
+  e('vni', 'VXLAN VNI', 'VNI', 'int', ['vni']),
+  e('exporter', 'Exporter', 'Exporter', 'string', ["if(exporter_name != '', exporter_name, replaceRegexpOne(toString(exporter), '^::ffff:', ''))"], true),
+  e('portgroup', 'Portgroup', 'Portgroup', 'string', ['in_portgroup', 'out_portgroup'], true),
+  e('inportgroup', 'In Portgroup', 'In Portgroup', 'string', ['in_portgroup'], true),
+  e('outportgroup', 'Out Portgroup', 'Out Portgroup', 'string', ['out_portgroup'], true),
+  e('vip', 'VIP', 'VIP', 'string', ['vip'], true),
+  e('backend', 'Real server', 'Real server', 'string', ['backend'], true),
+  e('source', 'Source', 'Source', 'string', ['toString(source)'], true),
+];
+
+const byName = new Map(statElements.map((s) => [s.name, s]));
+// nfdump's aliases.
+byName.set('srcaddr', byName.get('srcip')!);
+byName.set('dstaddr', byName.get('dstip')!);
+byName.set('exporterip', byName.get('router')!);
+byName.set('sysid', byName.get('router')!);
+
+export const statOrders = ['flows', 'packets', 'bytes', 'pps', 'bps', 'bpp', 'tstart', 'tend'] as const;
+export type StatOrder = (typeof statOrders)[number];
+
+export interface StatSpec {
+  element: StatElement;
+  orders: StatOrder[];
+  /** ':p' — split by protocol as well. */
+  byProto: boolean;
+  /** The text the user gave, for error messages. */
+  text: string;
+}
+
+export class StatSpecError extends Error {
+  override name = 'StatSpecError';
+}
+
+/** Parse nfdump's `element[:p][/order[/order...]]`. */
+export function parseStatSpec(text: string): StatSpec {
+  const [head, ...orderParts] = text.trim().split('/');
+  const [name, ...mods] = (head ?? '').toLowerCase().split(':');
+  const element = byName.get(name ?? '');
+  if (!element) {
+    throw new StatSpecError(`unknown statistic '${name}' in -s ${text}; known: ${statElements.map((s) => s.name).join(', ')}`);
+  }
+  const byProto = mods.includes('p');
+  for (const m of mods) if (m !== 'p') throw new StatSpecError(`unknown modifier ':${m}' in -s ${text}`);
+  const orders: StatOrder[] = [];
+  for (const o of orderParts) {
+    const lo = o.toLowerCase();
+    if (!(statOrders as readonly string[]).includes(lo)) throw new StatSpecError(`unknown order '${o}' in -s ${text}; use ${statOrders.join(', ')}`);
+    orders.push(lo as StatOrder);
+  }
+  if (orders.length === 0) orders.push('flows');
+  return { element, orders, byProto, text };
+}

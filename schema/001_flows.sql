@@ -1,0 +1,78 @@
+-- Raw flow records: one row per flow, from NetFlow/IPFIX exporters or from pcap-derived flows.
+-- Ordered by a 5-minute bucket of the flow start and the exporter, as Akvorado does, so time-window
+-- queries read few granules. Partitioned by receive day so a replay of old traffic never spreads one
+-- insert over many partitions. {{ttl_flows}} and {{engine:...}} are filled in by the migrator.
+CREATE TABLE IF NOT EXISTS flows {{on_cluster}}
+(
+    time_received      DateTime64(3) CODEC(DoubleDelta, LZ4),
+    first              DateTime64(3) CODEC(DoubleDelta, LZ4),
+    last               DateTime64(3) CODEC(DoubleDelta, LZ4),
+    exporter           IPv6,
+    exporter_port      UInt16,
+    version            UInt8,
+    domain             UInt32,
+    engine_type        UInt8,
+    engine_id          UInt8,
+    sampling_rate      UInt32,
+    src_addr           IPv6,
+    dst_addr           IPv6,
+    src_port           UInt16,
+    dst_port           UInt16,
+    proto              UInt8,
+    tcp_flags          UInt8,
+    src_tos            UInt8,
+    dst_tos            UInt8,
+    bytes              UInt64,
+    packets            UInt64,
+    in_if              UInt32,
+    out_if             UInt32,
+    src_vlan           UInt16,
+    dst_vlan           UInt16,
+    in_src_mac         UInt64,
+    in_dst_mac         UInt64,
+    out_src_mac        UInt64,
+    out_dst_mac        UInt64,
+    icmp_type          UInt8,
+    icmp_code          UInt8,
+    next_hop           IPv6,
+    bgp_next_hop       IPv6,
+    src_as             UInt32,
+    dst_as             UInt32,
+    next_as            UInt32,
+    prev_as            UInt32,
+    src_mask           UInt8,
+    dst_mask           UInt8,
+    direction          UInt8,
+    end_reason         UInt8,
+    min_ttl            UInt8,
+    max_ttl            UInt8,
+    fwd_status         UInt8,
+    vni                UInt32,
+    vmw_ingress_attr   UInt16,
+    vmw_egress_attr    UInt16,
+    vmw_vxlan_role     UInt8,
+    vmw_tenant_proto   UInt8,
+    vmw_tenant_src     IPv6,
+    vmw_tenant_dst     IPv6,
+    vmw_tenant_src_port UInt16,
+    vmw_tenant_dst_port UInt16,
+    vmw_virtual_obs_id LowCardinality(String),
+    source             Enum8('netflow' = 1, 'pcap' = 2),
+    capture            LowCardinality(String),
+    -- Enrichment, filled at ingest from the inventories (portgroups, load-balancer VIPs, exporter names).
+    exporter_name      LowCardinality(String),
+    in_portgroup       LowCardinality(String),
+    out_portgroup      LowCardinality(String),
+    in_vm              LowCardinality(String),
+    out_vm             LowCardinality(String),
+    vip                LowCardinality(String),
+    vip_addr           IPv6,
+    vip_port           UInt16,
+    vip_leg            LowCardinality(String),
+    backend            LowCardinality(String)
+)
+ENGINE = {{engine:MergeTree}}
+PARTITION BY toYYYYMMDD(time_received)
+ORDER BY (toStartOfFiveMinutes(first), exporter, proto)
+TTL toDateTime(time_received) + INTERVAL {{ttl_flows}}
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the system packages the tests use as real peers (exporters, the nfdump reference, tshark, a
+# browser) when they are missing. Runs as `npm test`'s pretest step; needs root (or sudo) and Debian's
+# package archive. Set DVFLOW_SKIP_APT=1 to skip.
+set -euo pipefail
+[ "${DVFLOW_SKIP_APT:-}" = "1" ] && exit 0
+need=()
+command -v nfdump    >/dev/null 2>&1 || need+=(nfdump)
+command -v softflowd >/dev/null 2>&1 || need+=(softflowd)
+command -v tshark    >/dev/null 2>&1 || need+=(tshark)
+command -v pmacctd   >/dev/null 2>&1 && [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
+command -v tcpdump   >/dev/null 2>&1 || need+=(tcpdump)
+command -v text2pcap >/dev/null 2>&1 || need+=(tshark)
+[ ${#need[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing test dependencies: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections || true
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,68 @@
+// The HTTP face of dvflow: fastify with one plugin per concern, JSON schemas on every route, OpenAPI at
+// /api/docs, Prometheus metrics at /metrics. Read-only routes are open on the bind address; routes that
+// change things go through `requireToken`.
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyReply, type FastifyBaseLogger } from 'fastify';
+import pino from 'pino';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { timingSafeEqual } from 'node:crypto';
+import type { FlowQuery } from '@dvflow/collector/src/query/flowQuery.ts';
+import type { ExporterRegistry } from '@dvflow/collector/src/collector/exporterRegistry.ts';
+import exporterRoutes from './routes/exporters.ts';
+import queryRoutes from './routes/query.ts';
+
+export interface DvflowContext {
+  flowQuery: FlowQuery;
+  exporters: ExporterRegistry | null;
+  metrics: Registry;
+  token: string;
+  /** Extra health facts (store, collector). */
+  health: () => Promise<Record<string, unknown>>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    dvflow: DvflowContext;
+    requireToken: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  }
+}
+
+export async function buildServer(ctx: DvflowContext, log: Logger | false): Promise<FastifyInstance> {
+  // pino's Logger and fastify's logger type differ only in generics; the instance is the same.
+  const app = Fastify({ loggerInstance: (log || pino({ level: 'silent' })) as unknown as FastifyBaseLogger, bodyLimit: 1024 * 1024 }) as unknown as FastifyInstance;
+  app.decorate('dvflow', ctx);
+  app.decorate('requireToken', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (!ctx.token) return reply.code(403).send({ error: 'Forbidden', message: 'write routes are disabled: set http.token (or DVFLOW_HTTP_TOKEN)' });
+    const got = Buffer.from((req.headers.authorization ?? '').replace(/^Bearer\s+/i, ''));
+    const want = Buffer.from(ctx.token);
+    if (got.length !== want.length || !timingSafeEqual(got, want)) {
+      return reply.code(401).send({ error: 'Unauthorized', message: 'a valid bearer token is required' });
+    }
+  });
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+    if (err.validation || (err.statusCode && err.statusCode < 500)) {
+      return reply.code(err.statusCode ?? 400).send({ error: 'Bad Request', message: err.message });
+    }
+    app.log.error({ err }, 'request failed');
+    return reply.code(500).send({ error: 'Internal Server Error', message: err.message });
+  });
+
+  await app.register(swagger, {
+    openapi: { info: { title: 'dvflow API', version: '0.1.0', description: 'Flow monitoring for vSphere: NetFlow/IPFIX and pcaps in ClickHouse' } },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+
+  await app.register(async (api) => {
+    api.get('/health', { schema: { summary: 'Liveness and store status' } }, async () => ({ ok: true, ...(await ctx.health()) }));
+    await api.register(exporterRoutes);
+    await api.register(queryRoutes);
+  }, { prefix: '/api/v1' });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', ctx.metrics.contentType);
+    return ctx.metrics.metrics();
+  });
+  return app;
+}
