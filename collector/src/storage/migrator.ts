@@ -96,8 +96,10 @@ async function applyRetention(store: ClickHouseStore, o: MigrationOptions): Prom
     const interval = o.retention[r.name];
     const make = retentionTables[r.name];
     if (!interval || !make) continue;
-    const [n, unit] = interval.trim().split(/\s+/);
-    const want = new RegExp(`INTERVAL ${n} ${unit}`, 'i');
+    // ClickHouse stores 'INTERVAL 30 DAY' as 'toIntervalDay(30)'.
+    const [n, unit = ''] = interval.trim().split(/\s+/);
+    const fn = `toInterval${unit.charAt(0).toUpperCase()}${unit.slice(1).toLowerCase()}`;
+    const want = new RegExp(`(INTERVAL ${n} ${unit}|${fn}\\(${n}\\))`, 'i');
     const ttl = /TTL (.*?)(SETTINGS|$)/s.exec(r.create_table_query)?.[1] ?? '';
     if (want.test(ttl)) continue;
     await store.command(`ALTER TABLE ${r.name} ${o.cluster ? `ON CLUSTER ${quoteIdent(o.cluster)}` : ''} MODIFY TTL ${make(interval)}`);

@@ -1,0 +1,81 @@
+// What a decode call hands back: flow records, typed errors (never thrown), sequence data for exporter
+// accounting and what changed in the template cache.
+import type { FlowRecord } from '../flow/flowRecord.ts';
+
+export type DecodeErrorKind =
+  /** The datagram or a set ends before its header or declared length says it should. */
+  | 'truncated'
+  /** The version field is not 5, 7, 9 or 10. */
+  | 'bad-version'
+  /** A header length or record count that contradicts the datagram. */
+  | 'bad-length'
+  | 'bad-record-count'
+  /** A set/flowset length below its header size or beyond the datagram. */
+  | 'bad-set-length'
+  /** A set id the protocol reserves (IPFIX 4..255, v9 2..255). */
+  | 'bad-set-id'
+  /** A template or options template that cannot be used (zero or huge field count, too long, bad id). */
+  | 'bad-template'
+  /** A data set whose template is unknown and could not be held for later. */
+  | 'template-missing'
+  /** A data record that overruns its set (variable-length field too long). */
+  | 'bad-record'
+  /** Sets held for a missing template that were dropped (buffer full or too old). */
+  | 'pending-dropped';
+
+/**
+ * A decode problem: what kind, where (byte offset in the datagram) and a message saying both. Not an Error
+ * subclass on purpose: it is returned, never thrown, and capturing a stack per bad datagram would cost more
+ * than decoding it.
+ */
+export class DecodeError {
+  readonly name = 'DecodeError';
+  constructor(
+    readonly kind: DecodeErrorKind,
+    readonly message: string,
+    /** Byte offset in the datagram where the problem starts (-1: not tied to one place). */
+    readonly offset: number,
+  ) {}
+
+  toString(): string {
+    return `${this.name}[${this.kind}] ${this.message}`;
+  }
+}
+
+export type SamplingSource = 'announced' | 'default' | 'override' | 'none';
+
+export interface DecodeResult {
+  /** 5, 7, 9, 10; 0 when the datagram is too short to say. */
+  version: number;
+  /** v9 source id / IPFIX observation domain id / v5 engine type<<8|engine id. */
+  domain: number;
+  records: FlowRecord[];
+  errors: DecodeError[];
+  /** The header's sequence number. */
+  sequence: number;
+  /** What the exporter's sequence counts in this datagram: v5/v7 flows, v9 1 (packets), IPFIX data records. */
+  recordCountForSequence: number;
+  /** A template was added, replaced or withdrawn. */
+  templatesChanged: boolean;
+  /** Fields skipped because dvflow does not map them: "pen:ie" (pen 0 for IANA) → occurrences. */
+  unknownFields: Map<string, number>;
+  /** Options data records read (sampling, system init time, ...). */
+  optionsRecords: number;
+  /** Data sets held because their template has not arrived yet. */
+  pendingHeld: number;
+  /** Records in `records` that come from sets held by earlier datagrams, decoded now their template arrived. */
+  pendingDecoded: number;
+  /** Held sets dropped (buffer full or expired) during this call. */
+  pendingDropped: number;
+  /** Sampling applied to the last flow record, and where the rate came from ('none' when no records). */
+  samplingRate: number;
+  samplingSource: SamplingSource;
+}
+
+export function emptyDecodeResult(): DecodeResult {
+  return {
+    version: 0, domain: 0, records: [], errors: [], sequence: 0, recordCountForSequence: 0,
+    templatesChanged: false, unknownFields: new Map(), optionsRecords: 0,
+    pendingHeld: 0, pendingDecoded: 0, pendingDropped: 0, samplingRate: 1, samplingSource: 'none',
+  };
+}

@@ -1,0 +1,114 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openTempStore } from '../helpers/tempStore.ts';
+import { migrate, schemaDir, MigrationError, renderMigration, splitStatements } from '../../src/storage/migrator.ts';
+import { defaultConfig } from '../../src/config/config.ts';
+import { flowColumns, flowToTsv } from '../../src/storage/flowRows.ts';
+import { emptyFlowRecord, type FlowRecord } from '../../src/flow/flowRecord.ts';
+import { BatchWriter } from '../../src/storage/batchWriter.ts';
+import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
+
+let store: ClickHouseStore;
+let cleanup: () => Promise<void>;
+before(async () => ({ store, cleanup } = await openTempStore()));
+after(async () => cleanup());
+
+function flow(over: Partial<FlowRecord>): FlowRecord {
+  return Object.assign(emptyFlowRecord(), { timeReceived: Date.now(), first: Date.now() - 1000, last: Date.now(), exporter: '10.0.0.1', srcAddr: '10.1.1.1', dstAddr: '10.2.2.2', proto: 6, bytes: 100, packets: 1 }, over);
+}
+
+test('migrations are recorded and not applied twice', async () => {
+  const rows = await store.queryRows<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+  assert.deepEqual(rows.map((r) => r.name), ['001_flows.sql', '002_rollups.sql', '003_exporter_stats.sql']);
+  const again = await migrate(store, { cluster: '', retention: { ...defaultConfig.retention } });
+  assert.deepEqual(again, []);
+});
+
+test('a failing migration names its file and statement', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dvflow-schema-'));
+  for (const f of ['001_flows.sql', '002_rollups.sql', '003_exporter_stats.sql']) copyFileSync(join(schemaDir, f), join(dir, f));
+  writeFileSync(join(dir, '004_broken.sql'), 'CREATE TABLE ok_table (a UInt8) ENGINE = MergeTree ORDER BY a;\nCREATE TABLE broken (a NoSuchType) ENGINE = MergeTree ORDER BY a;\n');
+  await assert.rejects(migrate(store, { cluster: '', retention: { ...defaultConfig.retention }, dir }), (e: Error) => {
+    assert.ok(e instanceof MigrationError);
+    assert.match(e.message, /004_broken\.sql failed at statement 2/);
+    return true;
+  });
+  const recorded = await store.queryRows('SELECT name FROM schema_migrations WHERE name = {n:String}', { n: '004_broken.sql' });
+  assert.equal(recorded.length, 0, 'a failed migration is not recorded, so it runs again after a fix');
+});
+
+test('changing the configured retention alters the TTL', async () => {
+  await migrate(store, { cluster: '', retention: { ...defaultConfig.retention, flows: '9 DAY' } });
+  const [t] = await store.queryRows<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = 'flows'");
+  assert.match(t!.q, /toIntervalDay\(9\)/);
+});
+
+test('cluster rendering uses ON CLUSTER and Replicated engines', () => {
+  const sql = renderMigration('CREATE TABLE t {{on_cluster}} (a UInt8) ENGINE = {{engine:SummingMergeTree}}((a)) TTL x + INTERVAL {{ttl_flows}}', { cluster: 'dv', retention: { flows: '3 DAY' } });
+  assert.match(sql, /ON CLUSTER dv/);
+  assert.match(sql, /ReplicatedSummingMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'\)\(\(a\)\)/);
+  assert.match(sql, /INTERVAL 3 DAY/);
+  assert.throws(() => renderMigration('{{on_cluster}}', { cluster: 'x; DROP', retention: {} }), MigrationError);
+  assert.equal(splitStatements('-- c\nA;\nB;\n').length, 2);
+});
+
+test('exporter-supplied strings survive the TSV path exactly', async () => {
+  const nasty = 'tab\there\nnew\\line\r\0end';
+  await store.insertTsv('flows', flowColumns, Buffer.from(flowToTsv(flow({ vmwVirtualObsId: nasty, capture: 'x\ty', srcAddr: '2001:db8::5', srcPort: 443 }))));
+  const rows = await store.queryRows<{ o: string; c: string; s: string }>("SELECT vmw_virtual_obs_id AS o, capture AS c, toString(src_addr) AS s FROM flows WHERE src_port = 443");
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.o, nasty);
+  assert.equal(rows[0]!.c, 'x\ty');
+  assert.equal(rows[0]!.s, '2001:db8::5');
+});
+
+test('rollups count flows, not rows', async () => {
+  await store.command('TRUNCATE TABLE flows');
+  for (const t of ['flows_1m', 'flows_5m', 'flows_1h']) await store.command(`TRUNCATE TABLE ${t}`);
+  const now = Date.now();
+  let body = '';
+  for (let i = 0; i < 500; i++) body += flowToTsv(flow({ first: now - 2000, last: now - 1000, bytes: 10, packets: 2, proto: 17 }));
+  await store.insertTsv('flows', flowColumns, Buffer.from(body));
+  for (const t of ['flows_1m', 'flows_5m', 'flows_1h']) {
+    const [r] = await store.queryRows<{ rows: number; flows: number; bytes: number }>(`SELECT count() AS rows, sum(flows) AS flows, sum(bytes) AS bytes FROM ${t} FINAL`);
+    assert.equal(r!.flows, 500, `${t} flows counter`);
+    assert.equal(r!.bytes, 5000);
+    assert.ok(r!.rows < 500, `${t} aggregates rows`);
+  }
+});
+
+test('batch writer sends by size and by time, never one insert per row', async () => {
+  const sent: number[] = [];
+  const w = new BatchWriter({ table: 't', columns: ['a'], batchRows: 100, flushMs: 50, maxQueueRows: 1000, insert: async (_t, _c, body) => { sent.push(body.toString().split('\n').length - 1); } });
+  for (let i = 0; i < 250; i++) w.push(`${i}\n`);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.deepEqual(sent, [100, 100, 50]);
+  await w.close();
+  assert.equal(w.stats.rowsWritten, 250);
+});
+
+test('a full queue drops rows and counts them; a failed insert is counted', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let calls = 0;
+  const w = new BatchWriter({
+    table: 't', columns: ['a'], batchRows: 10, flushMs: 1000, maxQueueRows: 30,
+    insert: async () => { calls++; await gate; if (calls === 1) throw new Error('server gone'); },
+  });
+  const errors: Error[] = [];
+  w.on('insertError', (e: Error) => errors.push(e));
+  let accepted = 0;
+  for (let i = 0; i < 100; i++) if (w.push(`${i}\n`)) accepted++;
+  assert.equal(accepted, 30);
+  assert.equal(w.stats.rowsDropped, 70);
+  release();
+  await w.flush();
+  assert.equal(errors.length, 1);
+  assert.equal(w.stats.rowsFailed, 10);
+  assert.equal(w.stats.rowsWritten, 20);
+  assert.ok(w.push('again\n'), 'accepts rows again once the queue drains');
+  await w.close();
+});
