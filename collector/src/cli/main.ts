@@ -2,7 +2,7 @@
 // daemon's API (or straight from a ClickHouse server with --clickhouse-url).
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { loadConfig, ConfigError } from '../config/config.ts';
+import { loadConfig } from '../config/config.ts';
 import { startDaemon, type Role } from '../daemon/daemon.ts';
 import { parseTimeWindow } from '../query/timeWindow.ts';
 import { FlowQuery, type QueryRequest, type QueryResponse } from '../query/flowQuery.ts';
@@ -146,9 +146,8 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     const err = e as Error;
-    const known = ['ConfigError', 'CliError', 'StoreError', 'MigrationError', 'CollectorStartError', 'TimeWindowError', 'StatSpecError', 'FilterError', 'QueryError'];
+    const known = ['DaemonStartError', 'ConfigError', 'CliError', 'StoreError', 'MigrationError', 'CollectorStartError', 'TimeWindowError', 'StatSpecError', 'FilterError', 'QueryError'];
     process.stderr.write(`dvflow: ${known.includes(err.name) || err.message.startsWith('cannot') ? err.message : err.stack ?? err.message}\n`);
     process.exit(err.name === 'ConfigError' ? 2 : 1);
   }
 }
-void ConfigError;

@@ -2,7 +2,7 @@
 // extended, the same CSV header and JSON keys (scripts written for nfdump keep working), the same top-N
 // tables and the exact summary line. Widths were taken from nfdump's own output.
 import type { FlowRow, QueryResponse, StatResult, Summary } from '../query/flowQuery.ts';
-import { protocolName } from './protocolName.ts';
+import { protocolName } from '../filter/protocolNames.ts';
 
 export interface OutputOptions {
   format: string;

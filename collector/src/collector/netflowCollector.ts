@@ -7,7 +7,8 @@ import { decodeDatagram } from '../decoders/decodeDatagram.ts';
 import { TemplateCache } from '../decoders/templateCache.ts';
 import { SamplingTable } from '../decoders/samplingTable.ts';
 import { SequenceTracker } from '../decoders/sequenceTracker.ts';
-import { ExporterRegistry, type ExporterState } from './exporterRegistry.ts';
+import { ExporterRegistry } from './exporterRegistry.ts';
+import { normalizeIcmpPorts } from '../flow/icmpPorts.ts';
 import type { CollectorMetrics } from './collectorMetrics.ts';
 import type { ExporterSamplingConfig } from '../config/config.ts';
 
@@ -51,6 +52,8 @@ export class NetflowCollector {
   private readonly samplingByAddress: Map<string, ExporterSamplingConfig>;
   private readonly logLimiter = new LogLimiter(10);
   datagrams = 0;
+  /** Set when a template was added, replaced or withdrawn; the daemon persists the cache and clears it. */
+  templatesDirty = false;
 
   constructor(private readonly o: NetflowCollectorOptions) {
     this.samplingByAddress = new Map(o.samplingExporters.map((e) => [normalizeAddress(e.address), e]));
@@ -123,26 +126,24 @@ export class NetflowCollector {
     const records = res.records;
     if (records.length > 0) {
       let bytes = 0;
-      for (const r of records) bytes += r.bytes;
+      for (const r of records) {
+        bytes += r.bytes;
+        normalizeIcmpPorts(r);
+      }
       exporters.add(ex, 'flows', records.length);
       exporters.add(ex, 'bytes', bytes);
       metrics.flows.inc({ exporter: ex.key, source: 'netflow' }, records.length);
-      this.noteSampling(ex, records[records.length - 1]!, conf);
+      ex.samplingRate = res.samplingRate;
+      // The decoder knows 'default' only; a per-exporter configured rate is what the user set for it.
+      ex.samplingSource = res.samplingSource === 'default' && conf ? 'configured' : res.samplingSource;
       this.o.onRecords(records);
     }
     if (res.templatesChanged) {
-      ex.templates = this.o.templates.countFor(templateKey, res.domain);
+      this.templatesDirty = true;
+      ex.templates = this.o.templates.templateCount(templateKey);
       metrics.templates.set({ exporter: ex.key }, ex.templates);
     }
     return records;
-  }
-
-  private noteSampling(ex: ExporterState, r: FlowRecord, conf: ExporterSamplingConfig | undefined): void {
-    ex.samplingRate = r.samplingRate;
-    if (conf?.override) ex.samplingSource = 'override';
-    else if (this.sampling.has(`${r.exporter}`, r.domain) || this.sampling.has(this.o.keyByPort ? `${r.exporter}:${r.exporterPort}` : r.exporter, r.domain)) ex.samplingSource = 'announced';
-    else if (conf) ex.samplingSource = 'configured';
-    else ex.samplingSource = r.samplingRate > 1 ? 'default' : 'none';
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 // One process, many roles: `start` runs collector + HTTP API on one store (the embedded engine locks its
 // directory to one process); with a ClickHouse server, `collect` and `web` can run apart.
-import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync, renameSync, mkdirSync, existsSync, statSync, accessSync, constants } from 'node:fs';
+import { join, dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { DvflowConfig } from '../config/config.ts';
 import { ClickHouseStore } from '../storage/clickhouseStore.ts';
@@ -17,6 +17,11 @@ import { compileFilter } from '../query/filterSql.ts';
 import type { FlowRecord } from '../flow/flowRecord.ts';
 
 export type Role = 'start' | 'collect' | 'web';
+
+/** A start-up problem the user can fix (bad directory, taken port, missing server): printed without a stack. */
+export class DaemonStartError extends Error {
+  override name = 'DaemonStartError';
+}
 
 export interface DaemonHandle {
   store: ClickHouseStore;
@@ -58,13 +63,9 @@ function saveTemplates(c: DvflowConfig, cache: TemplateCache): void {
 export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promise<DaemonHandle> {
   const log = o.log ?? pino({ level: config.log.level, base: { app: 'dvflow' } });
   if (o.role !== 'start' && !config.clickhouse.url) {
-    throw new Error(`'dvflow ${o.role}' runs one role alone and needs a ClickHouse server (--clickhouse-url): the embedded store belongs to one process`);
+    throw new DaemonStartError(`'dvflow ${o.role}' runs one role alone and needs a ClickHouse server (--clickhouse-url): the embedded store belongs to one process`);
   }
-  try {
-    mkdirSync(config.data, { recursive: true });
-  } catch (e) {
-    throw new Error(`data directory ${config.data} is not usable: ${(e as Error).message}`);
-  }
+  ensureDataDir(config.data);
   const store = await ClickHouseStore.open({ ...config.clickhouse, dataDir: config.data });
   log.info({ store: store.description }, 'store open');
   const cleanups: Array<() => Promise<void> | void> = [() => store.close()];
@@ -125,12 +126,11 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       await collector.start();
       const c = collector;
       log.info({ udp: c.address }, 'NetFlow/IPFIX collector listening');
-      let templatesSaved = templates.version;
       const statsTimer = setInterval(() => {
         const body = ex.takeStatsTsv(Date.now());
         if (body) void store.insertTsv('exporter_stats', exporterStatsColumns, Buffer.from(body)).catch((e) => log.error({ err: e.message }, 'exporter stats insert failed'));
-        if (templates.version !== templatesSaved) {
-          templatesSaved = templates.version;
+        if (c.templatesDirty) {
+          c.templatesDirty = false;
           try {
             saveTemplates(config, templates);
           } catch (e) {
@@ -162,7 +162,7 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
         const why = err.code === 'EADDRINUSE' ? `TCP port ${config.http.port} on ${config.http.bind} is already in use` : err.message;
-        throw new Error(`cannot start the HTTP server: ${why}`);
+        throw new DaemonStartError(`cannot start the HTTP server: ${why}`);
       }
       const a = app.server.address();
       if (a && typeof a === 'object') httpAddress = { address: a.address, port: a.port };
@@ -173,6 +173,21 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
   } catch (e) {
     await close();
     throw e;
+  }
+}
+
+/** Create the data directory, failing with a clear message (and never looping: Node's recursive mkdir spins on /proc). */
+function ensureDataDir(dir: string): void {
+  let parent = dir;
+  while (!existsSync(parent)) parent = dirname(parent);
+  try {
+    if (!statSync(parent).isDirectory()) throw new Error(`${parent} is not a directory`);
+    if (parent.startsWith('/proc') || parent.startsWith('/sys')) throw new Error(`${parent} is a kernel file system`);
+    accessSync(parent, constants.W_OK);
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    throw new DaemonStartError(`data directory ${dir} is not usable: ${(e as Error).message}`);
   }
 }
 

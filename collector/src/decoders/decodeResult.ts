@@ -1,6 +1,24 @@
-// What a decode call hands back: flow records, typed errors (never thrown), sequence data for exporter
-// accounting and what changed in the template cache.
+// What a decode call takes (the caller's context: exporter identity, template cache, sampling) and hands
+// back: flow records, typed errors (never thrown), sequence data for exporter accounting, template changes.
 import type { FlowRecord } from '../flow/flowRecord.ts';
+import type { RateSource, SamplingTable } from './samplingTable.ts';
+import type { TemplateCache } from './templateCache.ts';
+
+export interface DecodeContext {
+  /** How the caller tells exporters apart (the daemon: "addr" or "addr:port"); templates are kept per key. */
+  exporterKey: string;
+  /** Goes into FlowRecord.exporter / exporterPort. */
+  exporterAddr: string;
+  exporterPort: number;
+  /** When the datagram arrived (ms since epoch): FlowRecord.timeReceived. */
+  receivedMs: number;
+  templates: TemplateCache;
+  sampling: SamplingTable;
+  /** Rate applied when the exporter announces none (configured). */
+  samplingDefault?: number;
+  /** Rate applied whatever the exporter announces (configured). */
+  samplingOverride?: number;
+}
 
 export type DecodeErrorKind =
   /** The datagram or a set ends before its header or declared length says it should. */
@@ -12,16 +30,12 @@ export type DecodeErrorKind =
   | 'bad-record-count'
   /** A set/flowset length below its header size or beyond the datagram. */
   | 'bad-set-length'
-  /** A set id the protocol reserves (IPFIX 4..255, v9 2..255). */
-  | 'bad-set-id'
   /** A template or options template that cannot be used (zero or huge field count, too long, bad id). */
   | 'bad-template'
   /** A data set whose template is unknown and could not be held for later. */
   | 'template-missing'
   /** A data record that overruns its set (variable-length field too long). */
-  | 'bad-record'
-  /** Sets held for a missing template that were dropped (buffer full or too old). */
-  | 'pending-dropped';
+  | 'bad-record';
 
 /**
  * A decode problem: what kind, where (byte offset in the datagram) and a message saying both. Not an Error
@@ -42,7 +56,7 @@ export class DecodeError {
   }
 }
 
-export type SamplingSource = 'announced' | 'default' | 'override' | 'none';
+export type SamplingSource = RateSource;
 
 export interface DecodeResult {
   /** 5, 7, 9, 10; 0 when the datagram is too short to say. */
@@ -59,11 +73,16 @@ export interface DecodeResult {
   templatesChanged: boolean;
   /** Fields skipped because dvflow does not map them: "pen:ie" (pen 0 for IANA) → occurrences. */
   unknownFields: Map<string, number>;
+  /** Sets with a reserved id (IPFIX 4..255, v9 2..255), skipped. */
+  reservedSets: number;
   /** Options data records read (sampling, system init time, ...). */
   optionsRecords: number;
   /** Data sets held because their template has not arrived yet. */
   pendingHeld: number;
-  /** Records in `records` that come from sets held by earlier datagrams, decoded now their template arrived. */
+  /**
+   * Records at the end of `records` that come from held sets (of earlier datagrams, or earlier in this one)
+   * decoded now that their template arrived; they keep the timeReceived of the datagram that carried them.
+   */
   pendingDecoded: number;
   /** Held sets dropped (buffer full or expired) during this call. */
   pendingDropped: number;
@@ -75,7 +94,7 @@ export interface DecodeResult {
 export function emptyDecodeResult(): DecodeResult {
   return {
     version: 0, domain: 0, records: [], errors: [], sequence: 0, recordCountForSequence: 0,
-    templatesChanged: false, unknownFields: new Map(), optionsRecords: 0,
+    templatesChanged: false, unknownFields: new Map(), reservedSets: 0, optionsRecords: 0,
     pendingHeld: 0, pendingDecoded: 0, pendingDropped: 0, samplingRate: 1, samplingSource: 'none',
   };
 }

@@ -28,9 +28,11 @@ export function readUint(b: Uint8Array, o: number, len: number): number {
   }
 }
 
+const DECIMAL: string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
 /** Dotted-quad text of the 4 bytes at o. */
 export function formatIPv4(b: Uint8Array, o: number): string {
-  return b[o] + '.' + b[o + 1] + '.' + b[o + 2] + '.' + b[o + 3];
+  return DECIMAL[b[o]] + '.' + DECIMAL[b[o + 1]] + '.' + DECIMAL[b[o + 2]] + '.' + DECIMAL[b[o + 3]];
 }
 
 /** IPv4 text of a 32-bit number (v5/v7 records). */
@@ -86,4 +88,10 @@ export function readString(b: Uint8Array, o: number, len: number): string {
     return s;
   }
   return utf8.decode(b.subarray(o, end));
+}
+
+/** Whether b[from, to) is all zero bytes (padding, as opposed to a broken structure). */
+export function allZero(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 0) return false;
+  return true;
 }

@@ -1,9 +1,9 @@
-// Adapter from the filter-language module to the query engine (temporary until integration).
+// The query engine's view of the filter language: nfdump filter text -> parameterised WHERE expression.
+// The one filter module (collector/src/filter) serves the CLI, the API and alert rules alike.
+import { compileSql } from '../filter/index.ts';
 import type { CompiledFilter } from './flowQuery.ts';
+
 export function compileFilter(text: string): CompiledFilter {
-  const t = text.replace(/#.*$/gm, '').trim();
-  if (t === '' || t.toLowerCase() === 'any') return { sql: '1', params: {} };
-  const e = new Error(`filter not supported yet: ${t}`);
-  e.name = 'FilterError';
-  throw e;
+  const { sql, params } = compileSql(text, { paramPrefix: 'f' });
+  return { sql, params };
 }

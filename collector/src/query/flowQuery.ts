@@ -86,15 +86,28 @@ export function computeSummary(flows: number, bytes: number, packets: number, fi
   return { flows, bytes, packets, firstSeen, lastSeen, bps, pps, bpp };
 }
 
+/** Order of listed flows, over the raw columns. */
 const orderExpr: Record<StatOrder, string> = {
-  flows: 'flows',
+  flows: '1',
   packets: 'packets',
   bytes: 'bytes',
-  pps: 'if(last > first, packets / ((last - first) / 1000), 0)',
-  bps: 'if(last > first, bytes * 8 / ((last - first) / 1000), 0)',
+  pps: "if(last > first, packets / (dateDiff('millisecond', first, last) / 1000), 0)",
+  bps: "if(last > first, bytes * 8 / (dateDiff('millisecond', first, last) / 1000), 0)",
   bpp: 'if(packets > 0, bytes / packets, 0)',
   tstart: 'first',
   tend: 'last',
+};
+
+/** Order of statistic rows, over the aggregated columns. */
+const statOrderExpr: Record<StatOrder, string> = {
+  flows: 'flows',
+  packets: 'packets',
+  bytes: 'bytes',
+  pps: 'if(t_last > t_first, packets / ((t_last - t_first) / 1000), 0)',
+  bps: 'if(t_last > t_first, bytes * 8 / ((t_last - t_first) / 1000), 0)',
+  bpp: 'if(packets > 0, bytes / packets, 0)',
+  tstart: 't_first',
+  tend: 't_last',
 };
 
 export class FlowQuery {
@@ -157,12 +170,13 @@ export class FlowQuery {
     const protoSel = spec.byProto ? ', proto' : '';
     const limit = topN > 0 ? `LIMIT ${Math.floor(topN)}` : '';
     const rows = await this.runner.queryRows<Record<string, string | number>>(
-      `SELECT key${protoSel}, first, last, flows, packets, bytes FROM (
-         SELECT ${keySel} AS key${protoSel}, toUnixTimestamp64Milli(min(first)) AS first, toUnixTimestamp64Milli(max(last)) AS last,
+      // Aliases never reuse a column name: ClickHouse resolves aliases inside WHERE too.
+      `SELECT key${protoSel}, t_first AS first, t_last AS last, flows, packets, bytes FROM (
+         SELECT ${keySel} AS key${protoSel}, toUnixTimestamp64Milli(min(first)) AS t_first, toUnixTimestamp64Milli(max(last)) AS t_last,
                 count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
          FROM flows WHERE ${where.sql}
          GROUP BY key${protoSel})
-       ORDER BY ${orderExpr[order]} ${order === 'tstart' || order === 'tend' ? 'ASC' : 'DESC'}, key ${limit}`,
+       ORDER BY ${statOrderExpr[order]} ${order === 'tstart' || order === 'tend' ? 'ASC' : 'DESC'}, key ${limit}`,
       where.params,
     );
     return {
@@ -180,12 +194,15 @@ export class FlowQuery {
     const limit = req.limit && req.limit > 0 ? `LIMIT ${Math.floor(req.limit)}` : 'LIMIT 1000000';
     const rows = await this.runner.queryRows<Record<string, string | number>>(
       `SELECT * EXCEPT (time_received, first, last),
-              toUnixTimestamp64Milli(time_received) AS time_received, toUnixTimestamp64Milli(first) AS first,
-              toUnixTimestamp64Milli(last) AS last, 1 AS flows
+              toUnixTimestamp64Milli(time_received) AS ms_received, toUnixTimestamp64Milli(first) AS ms_first,
+              toUnixTimestamp64Milli(last) AS ms_last
        FROM flows WHERE ${where.sql} ORDER BY ${order}, time_received ${limit}`,
       where.params,
     );
-    return rows.map(normalizeFlowRow);
+    return rows.map((r) => {
+      const { ms_received, ms_first, ms_last, ...rest } = r;
+      return normalizeFlowRow({ ...rest, time_received: ms_received!, first: ms_first!, last: ms_last!, flows: 1 });
+    });
   }
 }
 

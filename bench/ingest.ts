@@ -1,0 +1,193 @@
+// bench/ingest: the highest packet rate that dvflow and nfcapd each store with < 0.1% loss, side by side.
+//
+// 1. Record a NetFlow v9 stream: softflowd exports real captures (../shared/testdata) to a recording
+//    socket; the datagrams are kept in memory.
+// 2. For each rate (packets/s, rising), replay the stream for DURATION seconds to nfcapd, then to a fresh
+//    `dvflow start` (its own process, embedded ClickHouse), one at a time so they never share the 2 cores.
+// 3. Loss = 1 - flows stored / flows sent (nfdump counts nfcapd's; dvflow's own query API counts dvflow's).
+//
+// Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000] [--sender-procs 1]
+// Prints one line per run and a final table with the ratio dvflow/nfcapd.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    rates: { type: 'string', default: '10000,20000,40000,60000,80000,100000' },
+    only: { type: 'string', default: '' },
+  },
+});
+const duration = Number(args.duration);
+const rates = args.rates.split(',').map(Number);
+const root = join(import.meta.dirname, '..');
+const testdata = join(root, '..', 'shared', 'testdata', 'ids', 'generated');
+
+function tmp(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const p = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+/** Record what softflowd sends for a few real captures: templates + data, NetFlow v9. */
+async function recordStream(): Promise<{ datagrams: Buffer[]; flows: number }> {
+  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 64 << 20 });
+  const datagrams: Buffer[] = [];
+  sock.on('message', (m) => datagrams.push(Buffer.from(m)));
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const port = sock.address().port;
+  for (const f of ['hping-syn-flood.pcap', 'hping-udp-flood.pcap', 'nmap-syn-scan.pcap', 'hping-icmp-flood.pcap']) {
+    execFileSync('softflowd', ['-c', join(tmp('sf-'), 'ctl'), '-r', join(testdata, f), '-n', `127.0.0.1:${port}`, '-v', '9', '-A', 'milli']);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  sock.close();
+  // Data flowsets only count as flows: v9 header count = records (template + data) in the packet.
+  let flows = 0;
+  for (const d of datagrams) flows += v9DataRecords(d);
+  return { datagrams, flows };
+}
+
+/** Data records in a v9 datagram (flowsets with id >= 256), from softflowd's fixed-size records. */
+function v9DataRecords(d: Buffer): number {
+  let off = 20, n = 0;
+  const sizes = new Map<number, number>();
+  while (off + 4 <= d.length) {
+    const id = d.readUInt16BE(off), len = d.readUInt16BE(off + 2);
+    if (len < 4) break;
+    if (id === 0) {
+      let p = off + 4;
+      while (p + 4 <= off + len) {
+        const tid = d.readUInt16BE(p), count = d.readUInt16BE(p + 2);
+        let size = 0;
+        for (let i = 0; i < count; i++) size += d.readUInt16BE(p + 4 + i * 4 + 2);
+        sizes.set(tid, size);
+        p += 4 + count * 4;
+      }
+      templateSizes = new Map([...templateSizes, ...sizes]);
+    } else if (id >= 256) {
+      const size = templateSizes.get(id);
+      if (size) n += Math.floor((len - 4) / size);
+    }
+    off += len;
+  }
+  return n;
+}
+let templateSizes = new Map<number, number>();
+
+/** Send the recorded stream in a loop at `rate` packets/s for `seconds`; returns data records sent. */
+async function replay(datagrams: Buffer[], port: number, rate: number, seconds: number): Promise<{ packets: number; flows: number; achieved: number }> {
+  const sock = dgram.createSocket({ type: 'udp4', sendBufferSize: 8 << 20 });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  sock.connect(port, '127.0.0.1');
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  // Templates first, so nothing is lost to an unknown template.
+  const flowsPer = datagrams.map(v9DataRecords);
+  const t0 = performance.now();
+  const total = Math.round(rate * seconds);
+  let sent = 0, flows = 0, i = 0;
+  const tickMs = 5;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+    let inflight = 0;
+    while (sent < due) {
+      const d = datagrams[i]!;
+      flows += flowsPer[i]!;
+      i = (i + 1) % datagrams.length;
+      sent++;
+      inflight++;
+      sock.send(d);
+      if (inflight >= 256) {
+        await new Promise<void>((r) => setImmediate(r));
+        inflight = 0;
+      }
+    }
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+  const achieved = sent / ((performance.now() - t0) / 1000);
+  await new Promise((r) => setTimeout(r, 200));
+  sock.close();
+  return { packets: sent, flows, achieved };
+}
+
+function waitExit(c: ChildProcess): Promise<void> {
+  return c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
+}
+
+async function runNfcapd(datagrams: Buffer[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
+  const port = await freePort();
+  const dir = tmp('bench-nfcapd-');
+  const c = spawn('nfcapd', ['-p', String(port), '-b', '127.0.0.1', '-w', dir, '-t', '3600', '-B', String(32 << 20)], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  const r = await replay(datagrams, port, rate, duration);
+  c.kill('SIGTERM');
+  await waitExit(c);
+  let stored = 0;
+  if (readdirSync(dir).some((f) => f.startsWith('nfcapd.'))) {
+    const out = execFileSync('nfdump', ['-R', dir, '-o', 'csv', '-N', '-s', 'proto'], { maxBuffer: 1 << 26 }).toString().trim().split('\n');
+    const i = out.indexOf('Summary');
+    stored = Number(out[i + 2]!.split(',')[0]);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return { stored, sent: r.flows, achieved: r.achieved };
+}
+
+async function runDvflow(datagrams: Buffer[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
+  const port = await freePort();
+  const http = await freePort();
+  const dir = tmp('bench-dvflow-');
+  const c = spawn(process.execPath, [join(root, 'collector', 'bin', 'dvflow.js'), 'start', '--data', dir, '--netflow-port', String(port), '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const api = `http://127.0.0.1:${http}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${api}/api/v1/health`)).ok) break;
+    } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const r = await replay(datagrams, port, rate, duration);
+  // Let the queue drain: count until stable.
+  let stored = -1;
+  for (let i = 0; i < 120; i++) {
+    await new Promise((res) => setTimeout(res, 500));
+    const h = await (await fetch(`${api}/api/v1/health`)).json() as { queueRows: number };
+    if (h.queueRows === 0) {
+      const q = await (await fetch(`${api}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statistics: ['proto'] }) })).json() as { summary: { flows: number } };
+      if (q.summary.flows === stored) break;
+      stored = q.summary.flows;
+    }
+  }
+  c.kill('SIGTERM');
+  await waitExit(c);
+  rmSync(dir, { recursive: true, force: true });
+  return { stored, sent: r.flows, achieved: r.achieved };
+}
+
+const { datagrams, flows } = await recordStream();
+console.log(`recorded ${datagrams.length} NetFlow v9 datagrams from softflowd, ${flows} data records (${(flows / datagrams.length).toFixed(1)} flows/packet)`);
+const best: Record<string, number> = { nfcapd: 0, dvflow: 0 };
+const stopped = new Set<string>();
+const tools = args.only ? [args.only] : ['nfcapd', 'dvflow'];
+for (const rate of rates) {
+  for (const tool of tools) {
+    if (stopped.has(tool)) continue;
+    const r = tool === 'nfcapd' ? await runNfcapd(datagrams, rate) : await runDvflow(datagrams, rate);
+    const loss = r.sent > 0 ? 1 - r.stored / r.sent : 1;
+    const ok = loss < 0.001;
+    console.log(`${tool.padEnd(7)} target ${String(rate).padStart(7)} pkt/s  sent ${Math.round(r.achieved).toString().padStart(7)} pkt/s (${Math.round((r.achieved * flows) / datagrams.length)} flows/s) for ${duration}s  stored ${r.stored}/${r.sent} flows  loss ${(loss * 100).toFixed(3)}%  ${ok ? 'OK' : 'LOSS'}`);
+    // A run that could not even send at the target rate says nothing about the receiver.
+    if (ok) best[tool] = Math.max(best[tool]!, Math.round(r.achieved));
+    else stopped.add(tool);
+  }
+}
+console.log('\nhighest sustained rate with < 0.1% loss (packets/s, flows/s):');
+for (const tool of tools) console.log(`  ${tool.padEnd(7)} ${best[tool]!} pkt/s  ${Math.round((best[tool]! * flows) / datagrams.length)} flows/s`);
+if (tools.length === 2 && best.nfcapd! > 0) console.log(`  ratio dvflow/nfcapd: ${(best.dvflow! / best.nfcapd!).toFixed(2)}x`);
