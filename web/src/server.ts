@@ -31,7 +31,12 @@ declare module 'fastify' {
 
 export async function buildServer(ctx: DvflowContext, log: Logger | false): Promise<FastifyInstance> {
   // pino's Logger and fastify's logger type differ only in generics; the instance is the same.
-  const app = Fastify({ loggerInstance: (log || pino({ level: 'silent' })) as unknown as FastifyBaseLogger, bodyLimit: 1024 * 1024 }) as unknown as FastifyInstance;
+  const app = Fastify({
+    loggerInstance: (log || pino({ level: 'silent' })) as unknown as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    // Unknown keys are an error the caller should hear about, not something to drop silently.
+    ajv: { customOptions: { removeAdditional: false } },
+  }) as unknown as FastifyInstance;
   app.decorate('dvflow', ctx);
   app.decorate('requireToken', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!ctx.token) return reply.code(403).send({ error: 'Forbidden', message: 'write routes are disabled: set http.token (or DVFLOW_HTTP_TOKEN)' });
