@@ -7,7 +7,7 @@ import type { DvflowConfig } from '../config/config.ts';
 import { ClickHouseStore } from '../storage/clickhouseStore.ts';
 import { migrate } from '../storage/migrator.ts';
 import { BatchWriter } from '../storage/batchWriter.ts';
-import { flowColumns, flowToTsv } from '../storage/flowRows.ts';
+import { flowColumns, writeFlowRow, type EnrichedFlow } from '../storage/flowRows.ts';
 import { TemplateCache } from '../decoders/templateCache.ts';
 import { NetflowCollector } from '../collector/netflowCollector.ts';
 import { ExporterRegistry, exporterStatsColumns } from '../collector/exporterRegistry.ts';
@@ -26,7 +26,7 @@ export class DaemonStartError extends Error {
 export interface DaemonHandle {
   store: ClickHouseStore;
   collector: NetflowCollector | null;
-  writer: BatchWriter | null;
+  writer: BatchWriter<EnrichedFlow> | null;
   exporters: ExporterRegistry | null;
   httpAddress: { address: string; port: number } | null;
   log: Logger;
@@ -85,15 +85,15 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
     const metrics = createCollectorMetrics();
     const flowQuery = new FlowQuery(store, compileFilter);
     let collector: NetflowCollector | null = null;
-    let writer: BatchWriter | null = null;
+    let writer: BatchWriter<EnrichedFlow> | null = null;
     let exporters: ExporterRegistry | null = null;
     let ingest: (records: FlowRecord[]) => void = () => {
       throw new Error('this role does not ingest flows');
     };
 
     if (o.role === 'start' || o.role === 'collect') {
-      const w = new BatchWriter({
-        table: 'flows', columns: flowColumns, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs,
+      const w = new BatchWriter<EnrichedFlow>({
+        table: 'flows', columns: flowColumns, encode: writeFlowRow, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs,
         maxQueueRows: config.writer.maxQueueRows, insert: (t, c, b) => store.insertTsv(t, c, b), concurrency: 2,
       });
       writer = w;
@@ -104,7 +104,7 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       });
       let droppedSeen = 0;
       ingest = (records) => {
-        for (const r of records) w.push(flowToTsv(r));
+        for (const r of records) w.push(r);
         metrics.queueDepth.set({ table: 'flows' }, w.pendingRows);
         if (w.stats.rowsDropped !== droppedSeen) {
           metrics.dropped.inc({ table: 'flows' }, w.stats.rowsDropped - droppedSeen);

@@ -2,13 +2,16 @@
 // has waited `flushMs`. Between decoding and ClickHouse sits a bounded queue; when it is full, new rows are
 // dropped and counted (never silently), so a slow store cannot grow the heap without limit.
 import { EventEmitter } from 'node:events';
+import { TsvBuffer } from './tsvBuffer.ts';
 
-export interface BatchWriterOptions {
+export interface BatchWriterOptions<T> {
   table: string;
   columns: readonly string[];
   batchRows: number;
   flushMs: number;
   maxQueueRows: number;
+  /** Appends one row for `row` (ending in a newline). */
+  encode: (t: TsvBuffer, row: T) => void;
   /** Sends one TSV body. */
   insert: (table: string, columns: readonly string[], body: Buffer) => Promise<void>;
   /** Inserts in flight at once (the embedded engine parses each with its own threads). */
@@ -27,22 +30,24 @@ export interface BatchWriterStats {
 }
 
 interface Batch {
-  chunks: string[];
+  tsv: TsvBuffer;
   rows: number;
 }
 
-export class BatchWriter extends EventEmitter {
+const newBatch = (): Batch => ({ tsv: new TsvBuffer(1 << 20), rows: 0 });
+
+export class BatchWriter<T> extends EventEmitter {
   readonly stats: BatchWriterStats = {
     rowsQueued: 0, rowsWritten: 0, rowsDropped: 0, rowsFailed: 0, inserts: 0, insertErrors: 0, lastInsertMs: 0, queueRows: 0,
   };
-  private current: Batch = { chunks: [], rows: 0 };
+  private current: Batch = newBatch();
   private readonly ready: Batch[] = [];
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly idleWaiters: Array<() => void> = [];
   private closed = false;
 
-  constructor(private readonly o: BatchWriterOptions) {
+  constructor(private readonly o: BatchWriterOptions<T>) {
     super();
   }
 
@@ -51,13 +56,13 @@ export class BatchWriter extends EventEmitter {
     return this.stats.queueRows;
   }
 
-  /** Add one already-encoded TSV row (ending in '\n'). Returns false if it was dropped. */
-  push(row: string): boolean {
+  /** Queue one row. Returns false if it was dropped because the queue is full. */
+  push(row: T): boolean {
     if (this.closed || this.stats.queueRows >= this.o.maxQueueRows) {
       this.stats.rowsDropped++;
       return false;
     }
-    this.current.chunks.push(row);
+    this.o.encode(this.current.tsv, row);
     this.current.rows++;
     this.stats.rowsQueued++;
     this.stats.queueRows++;
@@ -73,7 +78,7 @@ export class BatchWriter extends EventEmitter {
     }
     if (this.current.rows === 0) return;
     this.ready.push(this.current);
-    this.current = { chunks: [], rows: 0 };
+    this.current = newBatch();
     this.pump();
   }
 
@@ -94,7 +99,7 @@ export class BatchWriter extends EventEmitter {
   }
 
   private async send(b: Batch): Promise<void> {
-    const body = Buffer.from(b.chunks.join(''));
+    const body = b.tsv.bytes();
     const t0 = performance.now();
     try {
       await this.o.insert(this.o.table, this.o.columns, body);

@@ -5,7 +5,7 @@ import { openTempStore } from '../helpers/tempStore.ts';
 import { FlowQuery, computeSummary } from '../../src/query/flowQuery.ts';
 import { compileFilter } from '../../src/query/filterSql.ts';
 import { statOrders } from '../../src/query/statElements.ts';
-import { flowColumns, flowToTsv } from '../../src/storage/flowRows.ts';
+import { flowColumns, flowsToTsv } from '../../src/storage/flowRows.ts';
 import { emptyFlowRecord, type FlowRecord } from '../../src/flow/flowRecord.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
 
@@ -17,13 +17,13 @@ const T = Date.UTC(2026, 0, 1, 12, 0, 0);
 before(async () => {
   ({ store, cleanup } = await openTempStore());
   q = new FlowQuery(store, compileFilter);
-  const f = (o: Partial<FlowRecord>) => flowToTsv(Object.assign(emptyFlowRecord(), { timeReceived: Date.now(), exporter: '10.0.0.1', proto: 6 }, o));
+  const f = (o: Partial<FlowRecord>) => Object.assign(emptyFlowRecord(), { timeReceived: Date.now(), exporter: "10.0.0.1", proto: 6 }, o) as FlowRecord;
   const rows = [
     f({ first: T, last: T + 1000, srcAddr: '10.1.1.1', dstAddr: '10.2.2.2', dstPort: 80, bytes: 1000, packets: 10 }),
     f({ first: T + 2000, last: T + 4000, srcAddr: '10.1.1.1', dstAddr: '10.2.2.3', dstPort: 443, bytes: 5000, packets: 5 }),
     f({ first: T + 5000, last: T + 60_000, srcAddr: '10.1.1.9', dstAddr: '10.2.2.2', dstPort: 53, proto: 17, bytes: 300, packets: 3 }),
   ];
-  await store.insertTsv('flows', flowColumns, Buffer.from(rows.join('')));
+  await store.insertTsv('flows', flowColumns, flowsToTsv(rows));
 });
 after(async () => cleanup());
 

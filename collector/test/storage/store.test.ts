@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { openTempStore } from '../helpers/tempStore.ts';
 import { migrate, schemaDir, MigrationError, renderMigration, splitStatements } from '../../src/storage/migrator.ts';
 import { defaultConfig } from '../../src/config/config.ts';
-import { flowColumns, flowToTsv } from '../../src/storage/flowRows.ts';
+import { flowColumns, flowsToTsv } from '../../src/storage/flowRows.ts';
 import { emptyFlowRecord, type FlowRecord } from '../../src/flow/flowRecord.ts';
 import { BatchWriter } from '../../src/storage/batchWriter.ts';
+import { TsvBuffer } from '../../src/storage/tsvBuffer.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
 
 let store: ClickHouseStore;
@@ -57,21 +58,21 @@ test('cluster rendering uses ON CLUSTER and Replicated engines', () => {
 
 test('exporter-supplied strings survive the TSV path exactly', async () => {
   const nasty = 'tab\there\nnew\\line\r\0end';
-  await store.insertTsv('flows', flowColumns, Buffer.from(flowToTsv(flow({ vmwVirtualObsId: nasty, capture: 'x\ty', srcAddr: '2001:db8::5', srcPort: 443 }))));
-  const rows = await store.queryRows<{ o: string; c: string; s: string }>("SELECT vmw_virtual_obs_id AS o, capture AS c, toString(src_addr) AS s FROM flows WHERE src_port = 443");
+  await store.insertTsv('flows', flowColumns, flowsToTsv([flow({ vmwVirtualObsId: nasty, capture: 'x\ty', srcAddr: '2001:db8::5', srcPort: 443, inPortgroup: 'pg-é-☃-𝄞' } as unknown as Partial<FlowRecord>)]));
+  const rows = await store.queryRows<{ o: string; c: string; s: string; p: string }>("SELECT vmw_virtual_obs_id AS o, capture AS c, toString(src_addr) AS s, in_portgroup AS p FROM flows WHERE src_port = 443");
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.o, nasty);
   assert.equal(rows[0]!.c, 'x\ty');
   assert.equal(rows[0]!.s, '2001:db8::5');
+  assert.equal(rows[0]!.p, 'pg-é-☃-𝄞', 'non-ASCII names keep every code point');
 });
 
 test('rollups count flows, not rows', async () => {
   await store.command('TRUNCATE TABLE flows');
   for (const t of ['flows_1m', 'flows_5m', 'flows_1h']) await store.command(`TRUNCATE TABLE ${t}`);
   const now = Date.now();
-  let body = '';
-  for (let i = 0; i < 500; i++) body += flowToTsv(flow({ first: now - 2000, last: now - 1000, bytes: 10, packets: 2, proto: 17 }));
-  await store.insertTsv('flows', flowColumns, Buffer.from(body));
+  const body = flowsToTsv(Array.from({ length: 500 }, () => flow({ first: now - 2000, last: now - 1000, bytes: 10, packets: 2, proto: 17 })));
+  await store.insertTsv('flows', flowColumns, body);
   for (const t of ['flows_1m', 'flows_5m', 'flows_1h']) {
     const [r] = await store.queryRows<{ rows: number; flows: number; bytes: number }>(`SELECT count() AS rows, sum(flows) AS flows, sum(bytes) AS bytes FROM ${t} FINAL`);
     assert.equal(r!.flows, 500, `${t} flows counter`);
@@ -82,7 +83,7 @@ test('rollups count flows, not rows', async () => {
 
 test('batch writer sends by size and by time, never one insert per row', async () => {
   const sent: number[] = [];
-  const w = new BatchWriter({ table: 't', columns: ['a'], batchRows: 100, flushMs: 50, maxQueueRows: 1000, insert: async (_t, _c, body) => { sent.push(body.toString().split('\n').length - 1); } });
+  const w = new BatchWriter<string>({ table: 't', columns: ['a'], encode: (t, r) => t.ascii(r), batchRows: 100, flushMs: 50, maxQueueRows: 1000, insert: async (_t, _c, body) => { sent.push(body.toString().split('\n').length - 1); } });
   for (let i = 0; i < 250; i++) w.push(`${i}\n`);
   await new Promise((r) => setTimeout(r, 150));
   assert.deepEqual(sent, [100, 100, 50]);
@@ -90,12 +91,18 @@ test('batch writer sends by size and by time, never one insert per row', async (
   assert.equal(w.stats.rowsWritten, 250);
 });
 
+test('numbers are written exactly, bad values as 0', () => {
+  const t = new TsvBuffer(4);
+  for (const v of [0, 7, 10, 65535, 4294967295, 2 ** 53 - 1, 1795294296250, -5, NaN, 3.9]) { t.u(v); t.tab(); }
+  assert.equal(t.bytes().toString(), '0\t7\t10\t65535\t4294967295\t9007199254740991\t1795294296250\t0\t0\t3\t');
+});
+
 test('a full queue drops rows and counts them; a failed insert is counted', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   let calls = 0;
-  const w = new BatchWriter({
-    table: 't', columns: ['a'], batchRows: 10, flushMs: 1000, maxQueueRows: 30,
+  const w = new BatchWriter<string>({
+    table: 't', columns: ['a'], encode: (t, r) => t.ascii(r), batchRows: 10, flushMs: 1000, maxQueueRows: 30,
     insert: async () => { calls++; await gate; if (calls === 1) throw new Error('server gone'); },
   });
   const errors: Error[] = [];
