@@ -126,7 +126,14 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       await collector.start();
       const c = collector;
       log.info({ udp: c.address }, 'NetFlow/IPFIX collector listening');
+      let lastExpiry = Date.now();
       const statsTimer = setInterval(() => {
+        if (Date.now() - lastExpiry >= 60_000) {
+          // Data held for templates that never came, and domains that went quiet, do not live forever.
+          lastExpiry = Date.now();
+          const gone = templates.expire(lastExpiry);
+          if (gone.pending > 0) log.warn({ sets: gone.pending }, 'dropped data sets whose template never arrived');
+        }
         const body = ex.takeStatsTsv(Date.now());
         if (body) void store.insertTsv('exporter_stats', exporterStatsColumns, Buffer.from(body)).catch((e) => log.error({ err: e.message }, 'exporter stats insert failed'));
         if (c.templatesDirty) {

@@ -122,3 +122,20 @@ export async function waitStable(read: () => number, stableMs = 400, timeoutMs =
   }
   return last;
 }
+
+/** pmacctd's nfprobe plugin reads a pcap and exports NetFlow v9 or IPFIX to 127.0.0.1:port, then exits. */
+export async function runPmacctd(pcap: string, port: number, version: 9 | 10): Promise<void> {
+  const dir = tempDir('dvflow-pmacctd-');
+  const conf = join(dir, 'pmacctd.conf');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(conf, [
+    'daemonize: false',
+    `pcap_savefile: ${pcap}`,
+    'plugins: nfprobe',
+    `nfprobe_receiver: 127.0.0.1:${port}`,
+    `nfprobe_version: ${version}`,
+    'aggregate: src_host, dst_host, src_port, dst_port, proto, tos',
+    '',
+  ].join('\n'));
+  await run('pmacctd', ['-f', conf], { timeout: 60_000 });
+}
