@@ -5,7 +5,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY collector/package.json collector/package.json
 COPY web/package.json web/package.json
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
 EXPOSE 23456/udp 8080/tcp
 ENTRYPOINT ["node", "collector/bin/dvflow.js"]
