@@ -9,7 +9,7 @@ import { FlowQuery, type QueryRequest, type QueryResponse } from '../query/flowQ
 import { statOrders, type StatOrder } from '../query/statElements.ts';
 import { compileFilter } from '../query/filterSql.ts';
 import { ClickHouseStore } from '../storage/clickhouseStore.ts';
-import { renderResponse, outputFormats } from './nfdumpOutput.ts';
+import { renderResponse, checkOutputFormat } from './nfdumpOutput.ts';
 
 function int(v: string): number {
   const n = Number(v);
@@ -85,7 +85,19 @@ export function buildProgram(): Command {
     .option('-n <num>', 'top N for statistics (0 = all)', int, 10)
     .option('-c <num>', 'list at most N flows', int)
     .addOption(new Option('-O <order>', 'order listed flows by').choices([...statOrders]))
-    .addOption(new Option('-o <format>', 'output format').choices([...outputFormats]).default('line'))
+    .option('-a', 'aggregate flows on the 5-tuple (proto, src/dst ip, src/dst port)')
+    .option('-A <fields>', 'aggregate on these fields, comma separated: proto, srcip, dstip, srcport, dstport, srcip4/N, dstip4/N, srcip6/N, dstip6/N, srcvlan, dstvlan, inif, outif, srcas, dstas, tos, srctos, dsttos, ..., portgroup, vip', collect)
+    .option('-b', 'aggregate a flow and its reverse into one bidirectional record')
+    .option('-B', 'as -b (bidirectional; the first flow seen gives the direction)')
+    .option('-P <filter>', 'filter applied to the aggregated records (with -a, -A, -b), e.g. "flows > 10 and bytes > 1M"')
+    .option('-6', 'print IPv6 addresses in full')
+    .option('-o <format>', 'output format: line, long, extended, csv, json, ndjson, line6|long6|extended6, fmt:<%tags>', (v: string) => {
+      try {
+        return checkOutputFormat(v);
+      } catch (e) {
+        throw new InvalidArgumentError((e as Error).message);
+      }
+    }, 'line')
     .option('-N', 'plain numbers (no k/M/G scaling)')
     .option('-q', 'quiet: no header, no summary')
     .option('-f <file>', 'read the filter from a file')
@@ -105,9 +117,13 @@ export function buildProgram(): Command {
         topN: o.n as number,
         limit: o.c as number | undefined,
         order: o.O as StatOrder | undefined,
+        aggregate: o.a ? true : undefined,
+        aggregateFields: o.A as string[] | undefined,
+        bidirectional: o.b || o.B ? true : undefined,
+        postFilter: o.P as string | undefined,
       };
       const res = o.clickhouseUrl ? await queryDirect(o, req) : await queryApi(String(o.api), req);
-      process.stdout.write(renderResponse(res, { format: String(o.o), plain: Boolean(o.N), quiet: Boolean(o.q), topN: req.topN ?? 10 }));
+      process.stdout.write(renderResponse(res, { format: String(o.o), plain: Boolean(o.N), quiet: Boolean(o.q), topN: req.topN ?? 10, long6: Boolean(o['6']) }));
     });
   return program;
 }
@@ -125,7 +141,8 @@ async function queryDirect(o: Record<string, unknown>, req: QueryRequest): Promi
 }
 
 async function queryApi(api: string, req: QueryRequest): Promise<QueryResponse> {
-  const body = { filter: req.filter, statistics: req.statistics, topN: req.topN, limit: req.limit, order: req.order, from: req.window?.from, to: req.window?.to };
+  const body = { filter: req.filter, statistics: req.statistics, topN: req.topN, limit: req.limit, order: req.order, from: req.window?.from, to: req.window?.to,
+    aggregate: req.aggregate, aggregateFields: req.aggregateFields, bidirectional: req.bidirectional, postFilter: req.postFilter };
   let res: Response;
   try {
     res = await fetch(new URL('/api/v1/query', api), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

@@ -3,6 +3,7 @@
 // tables and the exact summary line. Widths were taken from nfdump's own output.
 import type { FlowRow, QueryResponse, StatResult, Summary } from '../query/flowQuery.ts';
 import { protocolName } from '../filter/protocolNames.ts';
+import { parseFmt, fmtHeader, fmtLine, aggregationFmt, bidirectionalFmt, condenseV6 } from './fmtOutput.ts';
 
 export interface OutputOptions {
   format: string;
@@ -11,6 +12,8 @@ export interface OutputOptions {
   /** -q: no header, no summary. */
   quiet: boolean;
   topN: number;
+  /** -6 (or a line6/long6/extended6 format): IPv6 addresses in full, not condensed. */
+  long6?: boolean;
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
@@ -50,8 +53,8 @@ export function formatMac(m: number): string {
   return hex.match(/../g)!.join(':');
 }
 
-function addrPort(addr: string, port: number): string {
-  const a = addr || '0.0.0.0';
+function addrPort(addr: string, port: number, long6 = false): string {
+  const a = long6 ? addr || '0.0.0.0' : condenseV6(addr || '0.0.0.0');
   return a.includes(':') ? `${a}.${String(port).padEnd(5)}` : `${a}:${String(port).padEnd(5)}`;
 }
 
@@ -75,7 +78,7 @@ function rates(r: FlowRow): { pps: number; bps: number; bpp: number } {
 function flowLine(r: FlowRow, o: OutputOptions, kind: 'line' | 'long' | 'extended'): string {
   const dur = formatDuration(num(r, 'last') - num(r, 'first'), o.plain);
   let s = `${formatTime(num(r, 'first'))} ${dur.padStart(16)} ${proto(num(r, 'proto'), o.plain).padEnd(5)} ` +
-    `${addrPort(str(r, 'src_addr'), num(r, 'src_port')).padStart(22)} -> ${addrPort(str(r, 'dst_addr'), num(r, 'dst_port')).padStart(22)}`;
+    `${addrPort(str(r, 'src_addr'), num(r, 'src_port'), o.long6).padStart(22)} -> ${addrPort(str(r, 'dst_addr'), num(r, 'dst_port'), o.long6).padStart(22)}`;
   if (kind !== 'line') s += ` ${formatFlags(num(r, 'tcp_flags'))} ${String(num(r, 'src_tos')).padStart(3)}`;
   s += ` ${formatNumber(num(r, 'packets'), o.plain).padStart(8)} ${formatNumber(num(r, 'bytes'), o.plain).padStart(8)}`;
   if (kind === 'extended') {
@@ -195,9 +198,36 @@ export function formatStatistic(st: StatResult, summary: Summary, o: OutputOptio
 
 export const outputFormats = ['line', 'long', 'extended', 'csv', 'json', 'ndjson'] as const;
 
+/** Checks an -o value: one of outputFormats, line6/long6/extended6, or 'fmt:<%tags>'. */
+export function checkOutputFormat(f: string): string {
+  if ((outputFormats as readonly string[]).includes(f)) return f;
+  if (/^(line|long|extended)6$/.test(f)) return f;
+  if (f.startsWith('fmt:')) {
+    parseFmt(f.slice(4));
+    return f;
+  }
+  throw new Error(`unknown output format '${f}': ${outputFormats.join(', ')}, line6, long6, extended6 or fmt:<%tags>`);
+}
+
 /** Render a whole response as text lines. */
-export function renderResponse(res: QueryResponse, o: OutputOptions): string {
+export function renderResponse(res: QueryResponse, o0: OutputOptions): string {
   const out: string[] = [];
+  let o = o0;
+  const m6 = /^(line|long|extended)6$/.exec(o.format);
+  if (m6) o = { ...o, format: m6[1]!, long6: true };
+  // Aggregated listings print in nfdump's aggregation formats unless a format was chosen.
+  let fmt = o.format.startsWith('fmt:') ? o.format.slice(4) : undefined;
+  if (!fmt && !res.statistics && o.format === 'line') {
+    if (res.aggregated === 'bidirectional') fmt = bidirectionalFmt;
+    else if (res.aggregated === 'records' && res.aggregateFields && !isFiveTuple(res.aggregateFields)) fmt = aggregationFmt(res.aggregateFields);
+  }
+  if (fmt !== undefined && !res.statistics) {
+    const pieces = parseFmt(fmt);
+    if (!o.quiet) out.push(fmtHeader(pieces));
+    for (const r of res.flows ?? []) out.push(fmtLine(pieces, r, { plain: o.plain, long6: Boolean(o.long6) }));
+    if (!o.quiet) out.push(...formatSummary(res.summary, o));
+    return out.join('\n') + '\n';
+  }
   if (o.format === 'json' || o.format === 'ndjson') {
     if (res.statistics) return JSON.stringify(res, null, o.format === 'json' ? 2 : 0) + '\n';
     const recs = (res.flows ?? []).map(flowJson);
@@ -215,4 +245,8 @@ export function renderResponse(res: QueryResponse, o: OutputOptions): string {
   }
   if (!o.quiet) out.push(...formatSummary(res.summary, o));
   return out.join('\n') + '\n';
+}
+
+function isFiveTuple(fields: string[]): boolean {
+  return fields.length === 5 && ['proto', 'srcip', 'dstip', 'srcport', 'dstport'].every((f) => fields.includes(f));
 }

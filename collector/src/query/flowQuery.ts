@@ -3,6 +3,7 @@
 // Every user value reaches ClickHouse as a query parameter; SQL text is built only from our own tables.
 import type { TimeWindow } from './timeWindow.ts';
 import { parseStatSpec, type StatSpec, type StatOrder } from './statElements.ts';
+import { aggregateSql, aggregatedRow, parseAggregationFields, AggregationError, fiveTuple, type AggregationField } from './aggregation.ts';
 
 export interface QueryRequest {
   filter?: string;
@@ -15,6 +16,14 @@ export interface QueryRequest {
   limit?: number;
   /** -O: order of listed flows. */
   order?: StatOrder;
+  /** -a: aggregate on the 5-tuple (proto, src/dst ip, src/dst port). */
+  aggregate?: boolean;
+  /** -A: aggregate on these fields ('srcip', 'dstport', 'srcip4/24', ...; comma lists allowed). */
+  aggregateFields?: string[];
+  /** -b: a flow and its reverse fold into one bidirectional record. */
+  bidirectional?: boolean;
+  /** -P: filter applied to the aggregated records. */
+  postFilter?: string;
 }
 
 /** A compiled filter: a boolean SQL expression and its parameters. */
@@ -68,6 +77,10 @@ export interface QueryResponse {
   flows?: FlowRow[];
   statistics?: StatResult[];
   summary: Summary;
+  /** Set when flows are aggregated records (-a/-A) or bidirectional ones (-b). */
+  aggregated?: 'records' | 'bidirectional';
+  /** -A fields of an aggregated listing, for the printed columns. */
+  aggregateFields?: string[];
 }
 
 export class QueryError extends Error {
@@ -148,18 +161,49 @@ export class FlowQuery {
       }
       return { statistics, summary };
     }
+    const aggregated = req.aggregate || req.bidirectional || (req.aggregateFields?.length ?? 0) > 0;
+    if (!aggregated && req.postFilter?.trim()) throw new QueryError('-P filters aggregated records: use it with -a, -A or -b');
+    if (aggregated) {
+      const flows = await this.aggregate(where, req);
+      const names = (req.aggregateFields ?? []).flatMap((x) => x.split(',')).map((x) => x.trim().toLowerCase()).filter((x) => x !== '');
+      return { flows, summary, aggregated: req.bidirectional ? 'bidirectional' : 'records', aggregateFields: names.length ? names : [...fiveTuple] };
+    }
     return { flows: await this.list(where, req), summary };
+  }
+
+  /** Aggregated listing: -a, -A fields, -b, with -P, -O and -c applied to the aggregated records. */
+  async aggregate(where: CompiledFilter, req: QueryRequest): Promise<FlowRow[]> {
+    let fields: AggregationField[] | undefined;
+    if (req.aggregateFields && req.aggregateFields.length > 0) {
+      if (req.bidirectional) throw new QueryError('-b aggregates on the 5-tuple in both directions: it cannot be combined with -A');
+      try {
+        fields = parseAggregationFields(req.aggregateFields);
+      } catch (e) {
+        if (e instanceof AggregationError) throw new QueryError(e.message);
+        throw e;
+      }
+    }
+    let q: { sql: string; params: Record<string, unknown> };
+    try {
+      q = aggregateSql(where, { fields, bidirectional: req.bidirectional, postFilter: req.postFilter, order: req.order, limit: req.limit }, this.compile);
+    } catch (e) {
+      if (e instanceof AggregationError) throw new QueryError(e.message);
+      throw e;
+    }
+    const rows = await this.runner.queryRows<Record<string, string | number>>(q.sql, q.params);
+    return rows.map((r) => aggregatedRow(r, normalizeFlowRow));
   }
 
   async summary(where: CompiledFilter): Promise<Summary> {
     const [r] = await this.runner.queryRows<Record<string, string | number>>(
-      `SELECT count() AS flows, sum(bytes) AS bytes, sum(packets) AS packets,
-              if(flows = 0, 0, toUnixTimestamp64Milli(min(first))) AS first_seen,
-              if(flows = 0, 0, toUnixTimestamp64Milli(max(last))) AS last_seen
+      // Aliases never reuse a column name: ClickHouse resolves aliases inside WHERE too ('packets > 5').
+      `SELECT count() AS s_flows, sum(bytes) AS s_bytes, sum(packets) AS s_packets,
+              if(s_flows = 0, 0, toUnixTimestamp64Milli(min(first))) AS first_seen,
+              if(s_flows = 0, 0, toUnixTimestamp64Milli(max(last))) AS last_seen
        FROM flows WHERE ${where.sql}`,
       where.params,
     );
-    return computeSummary(Number(r?.flows ?? 0), Number(r?.bytes ?? 0), Number(r?.packets ?? 0), Number(r?.first_seen ?? 0), Number(r?.last_seen ?? 0));
+    return computeSummary(Number(r?.s_flows ?? 0), Number(r?.s_bytes ?? 0), Number(r?.s_packets ?? 0), Number(r?.first_seen ?? 0), Number(r?.last_seen ?? 0));
   }
 
   async statistic(spec: StatSpec, order: StatOrder, where: CompiledFilter, topN: number): Promise<StatResult> {

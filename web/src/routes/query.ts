@@ -13,6 +13,10 @@ interface QueryBody {
   topN?: number;
   limit?: number;
   order?: (typeof statOrders)[number];
+  aggregate?: boolean;
+  aggregateFields?: string[];
+  bidirectional?: boolean;
+  postFilter?: string;
 }
 
 export default async function queryRoutes(app: FastifyInstance): Promise<void> {
@@ -31,12 +35,17 @@ export default async function queryRoutes(app: FastifyInstance): Promise<void> {
           topN: { type: 'integer', minimum: 0, maximum: 100000 },
           limit: { type: 'integer', minimum: 0, maximum: 1000000 },
           order: { type: 'string', enum: [...statOrders] },
+          aggregate: { type: 'boolean', description: 'nfdump -a: aggregate on the 5-tuple' },
+          aggregateFields: { type: 'array', maxItems: 32, items: { type: 'string', maxLength: 200 }, description: "nfdump -A fields, e.g. ['srcip', 'dstport'] or ['srcip4/24,dstport']" },
+          bidirectional: { type: 'boolean', description: 'nfdump -b: fold a flow and its reverse into one record' },
+          postFilter: { type: 'string', maxLength: 65536, description: 'nfdump -P: filter applied to the aggregated records' },
         },
       },
     },
   }, async (req, reply) => {
     const b = req.body ?? {};
-    const q: QueryRequest = { filter: b.filter, statistics: b.statistics, topN: b.topN, limit: b.limit, order: b.order };
+    const q: QueryRequest = { filter: b.filter, statistics: b.statistics, topN: b.topN, limit: b.limit, order: b.order,
+      aggregate: b.aggregate, aggregateFields: b.aggregateFields, bidirectional: b.bidirectional, postFilter: b.postFilter };
     try {
       if (b.window) q.window = parseTimeWindow(b.window);
       else if (b.from !== undefined || b.to !== undefined) q.window = { from: b.from, to: b.to };
