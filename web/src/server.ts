@@ -63,6 +63,7 @@ export async function buildServer(ctx: DvflowContext, log: Logger | false): Prom
     api.get('/health', { schema: { summary: 'Liveness and store status' } }, async () => ({ ok: true, ...(await ctx.health()) }));
     await api.register(exporterRoutes);
     await api.register(queryRoutes);
+    await api.register((await import('./routes/filter.ts')).default);
   }, { prefix: '/api/v1' });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

@@ -215,9 +215,9 @@ export class FlowQuery {
     const limit = topN > 0 ? `LIMIT ${Math.floor(topN)}` : '';
     const rows = await this.runner.queryRows<Record<string, string | number>>(
       // Aliases never reuse a column name: ClickHouse resolves aliases inside WHERE too.
-      `SELECT key${protoSel}, t_first AS first, t_last AS last, flows, packets, bytes FROM (
+      `SELECT key${protoSel}, t_first AS first, t_last AS last, s_flows AS flows, s_packets AS packets, s_bytes AS bytes FROM (
          SELECT ${keySel} AS key${protoSel}, toUnixTimestamp64Milli(min(first)) AS t_first, toUnixTimestamp64Milli(max(last)) AS t_last,
-                count() AS flows, sum(packets) AS packets, sum(bytes) AS bytes
+                count() AS s_flows, sum(packets) AS s_packets, sum(bytes) AS s_bytes
          FROM flows WHERE ${where.sql}
          GROUP BY key${protoSel})
        ORDER BY ${statOrderExpr[order]} ${order === 'tstart' || order === 'tend' ? 'ASC' : 'DESC'}, key ${limit}`,

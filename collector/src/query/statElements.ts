@@ -26,7 +26,7 @@ export const statElements: StatElement[] = [
   e('srcport', 'Src Port', 'Src Port', 'int', ['src_port']),
   e('dstport', 'Dst Port', 'Dst Port', 'int', ['dst_port']),
   e('port', 'Port', 'Port', 'int', ['src_port', 'dst_port']),
-  e('proto', 'Protocol', 'Proto', 'proto', ['proto'], true),
+  e('proto', 'Protocol', 'Protocol', 'proto', ['proto'], true),
   e('flags', 'TCP Flags', 'Flags', 'flags', ['tcp_flags']),
   e('tos', 'Tos', 'Tos', 'int', ['src_tos', 'dst_tos']),
   e('srctos', 'Src Tos', 'Src Tos', 'int', ['src_tos'], true),

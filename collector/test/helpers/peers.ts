@@ -23,6 +23,14 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
+/** Reference daemons still running: a failed test leaves them behind, `stopAllPeers` (in after()) ends them. */
+const live = new Set<import('node:child_process').ChildProcess>();
+
+export function stopAllPeers(): void {
+  for (const c of live) c.kill('SIGKILL');
+  live.clear();
+}
+
 export interface Nfcapd {
   port: number;
   dir: string;
@@ -42,10 +50,16 @@ export async function startNfcapd(opts: { repeatTo?: number; sampling?: number }
   // nfcapd binds within milliseconds; give it a moment and make sure it did not die.
   await new Promise((r) => setTimeout(r, 400));
   if (child.exitCode !== null) throw new Error(`nfcapd exited: ${stderr}`);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   return {
     port, dir,
     stop: async () => {
       if (child.exitCode !== null) return;
+      // nfcapd repeats a datagram (-R) as soon as its reader thread has it, but decodes and stores it in
+      // another thread: stopping it right after the exporter exits can lose the last datagram on its side
+      // only. Let it drain first.
+      await new Promise((r) => setTimeout(r, 1500));
       const done = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await done;

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { startCliDaemon, dvflow, freeTcpPort } from '../helpers/cliDaemon.ts';
-import { startNfcapd, runSoftflowd, tempDir } from '../helpers/peers.ts';
+import { startNfcapd, runSoftflowd, tempDir , stopAllPeers } from '../helpers/peers.ts';
 
 const run = promisify(execFile);
 const gen = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'testdata', 'ids', 'generated');
@@ -143,3 +143,5 @@ test('clear start-up errors: taken port, bad option, unusable data directory', a
   assert.equal(e.code, 2);
   assert.match(e.stderr, /unknown configuration key 'netflow\.prot'/);
 });
+
+after(() => stopAllPeers());

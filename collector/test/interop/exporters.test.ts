@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
-import { startNfcapd, runSoftflowd, runNfreplay, runPmacctd, nfdumpTotals, nfdumpStat } from '../helpers/peers.ts';
+import { startNfcapd, runSoftflowd, runNfreplay, runPmacctd, nfdumpTotals, nfdumpStat , stopAllPeers } from '../helpers/peers.ts';
 
 const gen = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'testdata', 'ids', 'generated');
 const pcaps = ['lo-http.pcap', 'hping-syn-flood.pcap', 'hping-udp-flood.pcap', 'hping-icmp-flood.pcap', 'nmap-syn-scan.pcap', 'bruteforce-22.pcap'].map((f) => join(gen, f));
@@ -67,3 +67,5 @@ for (const version of [9, 10] as const) {
     await compareWithNfdump(nf.dir, `pmacctd v${version}`, version === 9 ? 'not proto icmp' : 'any');
   });
 }
+
+after(() => stopAllPeers());

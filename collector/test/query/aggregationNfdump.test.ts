@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.ts';
 import dgram from 'node:dgram';
-import { startNfcapd, runSoftflowd, type Nfcapd } from '../helpers/peers.ts';
+import { startNfcapd, runSoftflowd, type Nfcapd , stopAllPeers } from '../helpers/peers.ts';
 import { v5Packet, v5Record, type V5Record } from '../decoders/datagramBuilder.ts';
 import { renderResponse } from '../../src/cli/nfdumpOutput.ts';
 import type { FlowRow } from '../../src/query/flowQuery.ts';
@@ -207,3 +207,5 @@ test('dvflow query -A / -b / -P / -o fmt: through the daemon prints what nfdump 
   assert.notEqual(badFmt.code, 0);
   assert.match(badFmt.stderr, /unknown format tag '%nope'/);
 });
+
+after(() => stopAllPeers());

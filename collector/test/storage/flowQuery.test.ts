@@ -62,3 +62,14 @@ test('statistics with filters and every order', async () => {
 test('a bad filter is a FilterError with a position, not a query', async () => {
   await assert.rejects(q.run({ filter: 'port' }), (e: Error & { position?: number }) => e.name === 'FilterError' && typeof e.position === 'number');
 });
+
+test('filters on counters work in every query shape (aliases must not shadow columns)', async () => {
+  for (const filter of ['bytes > 1k', 'packets < 4', 'bps > 1000', 'first seen > 2020-01-01T00:00:00']) {
+    const s = await q.run({ filter, statistics: ['dstport/bytes'] });
+    const l = await q.run({ filter, limit: 10 });
+    assert.equal(s.statistics![0]!.rows.reduce((n, r) => n + r.flows, 0), s.summary.flows, filter);
+    assert.equal(l.flows!.length, s.summary.flows, filter);
+  }
+  const big = await q.run({ filter: 'bytes > 1k', statistics: ['proto'] });
+  assert.equal(big.summary.flows, 1);
+});
