@@ -73,7 +73,13 @@ export function buildProgram(): Command {
 
   program
     .command('query')
-    .description('query flows with nfdump options and filter syntax, e.g. dvflow query -s proto "net 10.0.0.0/8 and port 443"')
+    .description('query flows with nfdump options and filter syntax, e.g. dvflow query -s proto "net 10.0.0.0/8 and port 443"\n\n' +
+      'The filter is nfdump\'s language (1.7.1 and 1.7.8 forms), plus dvflow\'s own terms:\n' +
+      '  portgroup NAME, in|out portgroup NAME   flows from/to a vSphere portgroup\n' +
+      '  vip NAME|ADDR[:PORT]                    flows of a load-balancer VIP\n' +
+      '  exporter NAME|ADDR                      flows from one exporter (nfdump\'s "exporter id N" still works)\n' +
+      '  source netflow|pcap                     where the flow came from\n' +
+      '  vni N                                   VXLAN segment')
     .argument('[filter...]', 'nfdump filter expression')
     .option('--api <url>', 'daemon API to ask', process.env.DVFLOW_API ?? 'http://127.0.0.1:8080')
     .option('--clickhouse-url <url>', 'query a ClickHouse server directly instead of the daemon')
