@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { recordSoftflowdStream, v9DataRecords } from './netflowStream.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,7 +26,6 @@ const { values: args } = parseArgs({
 const duration = Number(args.duration);
 const rates = args.rates.split(',').map(Number);
 const root = join(import.meta.dirname, '..');
-const testdata = join(root, '..', 'shared', 'testdata', 'ids', 'generated');
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -40,58 +40,19 @@ async function freePort(): Promise<number> {
 }
 
 /** Record what softflowd sends for a few real captures: templates + data, NetFlow v9. */
-async function recordStream(): Promise<{ datagrams: Buffer[]; flows: number }> {
-  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 64 << 20 });
-  const datagrams: Buffer[] = [];
-  sock.on('message', (m) => datagrams.push(Buffer.from(m)));
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-  const port = sock.address().port;
-  for (const f of ['hping-syn-flood.pcap', 'hping-udp-flood.pcap', 'nmap-syn-scan.pcap', 'hping-icmp-flood.pcap']) {
-    execFileSync('softflowd', ['-c', join(tmp('sf-'), 'ctl'), '-r', join(testdata, f), '-n', `127.0.0.1:${port}`, '-v', '9', '-A', 'milli']);
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  sock.close();
-  // Data flowsets only count as flows: v9 header count = records (template + data) in the packet.
-  let flows = 0;
-  for (const d of datagrams) flows += v9DataRecords(d);
-  return { datagrams, flows };
+async function recordStream(): Promise<{ datagrams: Buffer[]; perDatagram: number[]; flows: number }> {
+  const datagrams = await recordSoftflowdStream(['generated/hping-syn-flood.pcap', 'generated/hping-udp-flood.pcap', 'generated/nmap-syn-scan.pcap', 'generated/hping-icmp-flood.pcap']);
+  const perDatagram = v9DataRecords(datagrams);
+  return { datagrams, perDatagram, flows: perDatagram.reduce((a, b) => a + b, 0) };
 }
-
-/** Data records in a v9 datagram (flowsets with id >= 256), from softflowd's fixed-size records. */
-function v9DataRecords(d: Buffer): number {
-  let off = 20, n = 0;
-  const sizes = new Map<number, number>();
-  while (off + 4 <= d.length) {
-    const id = d.readUInt16BE(off), len = d.readUInt16BE(off + 2);
-    if (len < 4) break;
-    if (id === 0) {
-      let p = off + 4;
-      while (p + 4 <= off + len) {
-        const tid = d.readUInt16BE(p), count = d.readUInt16BE(p + 2);
-        let size = 0;
-        for (let i = 0; i < count; i++) size += d.readUInt16BE(p + 4 + i * 4 + 2);
-        sizes.set(tid, size);
-        p += 4 + count * 4;
-      }
-      templateSizes = new Map([...templateSizes, ...sizes]);
-    } else if (id >= 256) {
-      const size = templateSizes.get(id);
-      if (size) n += Math.floor((len - 4) / size);
-    }
-    off += len;
-  }
-  return n;
-}
-let templateSizes = new Map<number, number>();
 
 /** Send the recorded stream in a loop at `rate` packets/s for `seconds`; returns data records sent. */
-async function replay(datagrams: Buffer[], port: number, rate: number, seconds: number): Promise<{ packets: number; flows: number; achieved: number }> {
+async function replay(datagrams: Buffer[], flowsPer: number[], port: number, rate: number, seconds: number): Promise<{ packets: number; flows: number; achieved: number }> {
   const sock = dgram.createSocket({ type: 'udp4', sendBufferSize: 8 << 20 });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
   sock.connect(port, '127.0.0.1');
   await new Promise<void>((r) => sock.once('connect', () => r()));
   // Templates first, so nothing is lost to an unknown template.
-  const flowsPer = datagrams.map(v9DataRecords);
   const t0 = performance.now();
   const total = Math.round(rate * seconds);
   let sent = 0, flows = 0, i = 0;
@@ -123,12 +84,12 @@ function waitExit(c: ChildProcess): Promise<void> {
   return c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
 }
 
-async function runNfcapd(datagrams: Buffer[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
+async function runNfcapd(datagrams: Buffer[], perDatagram: number[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
   const port = await freePort();
   const dir = tmp('bench-nfcapd-');
   const c = spawn('nfcapd', ['-p', String(port), '-b', '127.0.0.1', '-w', dir, '-t', '3600', '-B', String(32 << 20)], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
-  const r = await replay(datagrams, port, rate, duration);
+  const r = await replay(datagrams, perDatagram, port, rate, duration);
   c.kill('SIGTERM');
   await waitExit(c);
   let stored = 0;
@@ -141,7 +102,7 @@ async function runNfcapd(datagrams: Buffer[], rate: number): Promise<{ stored: n
   return { stored, sent: r.flows, achieved: r.achieved };
 }
 
-async function runDvflow(datagrams: Buffer[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
+async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
   const port = await freePort();
   const http = await freePort();
   const dir = tmp('bench-dvflow-');
@@ -153,7 +114,7 @@ async function runDvflow(datagrams: Buffer[], rate: number): Promise<{ stored: n
     } catch { /* starting */ }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const r = await replay(datagrams, port, rate, duration);
+  const r = await replay(datagrams, perDatagram, port, rate, duration);
   // Let the queue drain: count until stable.
   let stored = -1;
   for (let i = 0; i < 120; i++) {
@@ -171,7 +132,7 @@ async function runDvflow(datagrams: Buffer[], rate: number): Promise<{ stored: n
   return { stored, sent: r.flows, achieved: r.achieved };
 }
 
-const { datagrams, flows } = await recordStream();
+const { datagrams, perDatagram, flows } = await recordStream();
 console.log(`recorded ${datagrams.length} NetFlow v9 datagrams from softflowd, ${flows} data records (${(flows / datagrams.length).toFixed(1)} flows/packet)`);
 const best: Record<string, number> = { nfcapd: 0, dvflow: 0 };
 const stopped = new Set<string>();
@@ -179,7 +140,7 @@ const tools = args.only ? [args.only] : ['nfcapd', 'dvflow'];
 for (const rate of rates) {
   for (const tool of tools) {
     if (stopped.has(tool)) continue;
-    const r = tool === 'nfcapd' ? await runNfcapd(datagrams, rate) : await runDvflow(datagrams, rate);
+    const r = tool === 'nfcapd' ? await runNfcapd(datagrams, perDatagram, rate) : await runDvflow(datagrams, perDatagram, rate);
     const loss = r.sent > 0 ? 1 - r.stored / r.sent : 1;
     const ok = loss < 0.001;
     console.log(`${tool.padEnd(7)} target ${String(rate).padStart(7)} pkt/s  sent ${Math.round(r.achieved).toString().padStart(7)} pkt/s (${Math.round((r.achieved * flows) / datagrams.length)} flows/s) for ${duration}s  stored ${r.stored}/${r.sent} flows  loss ${(loss * 100).toFixed(3)}%  ${ok ? 'OK' : 'LOSS'}`);

@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { recordSoftflowdStream, v9DataRecords } from './netflowStream.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,50 +53,10 @@ async function freePort(type: 'udp' | 'tcp'): Promise<number> {
   return p;
 }
 
-/** Data records per v9 datagram (flowsets with id >= 256), template sizes learnt along the stream. */
-function dataRecords(datagrams: Buffer[]): number[] {
-  const sizes = new Map<number, number>();
-  return datagrams.map((d) => {
-    let off = 20, n = 0;
-    while (off + 4 <= d.length) {
-      const id = d.readUInt16BE(off), len = d.readUInt16BE(off + 2);
-      if (len < 4) break;
-      if (id === 0) {
-        let p = off + 4;
-        while (p + 4 <= off + len) {
-          const tid = d.readUInt16BE(p), count = d.readUInt16BE(p + 2);
-          let size = 0;
-          for (let i = 0; i < count; i++) size += d.readUInt16BE(p + 4 + i * 4 + 2);
-          sizes.set(tid, size);
-          p += 4 + count * 4;
-        }
-      } else if (id >= 256) {
-        const size = sizes.get(id);
-        if (size) n += Math.floor((len - 4) / size);
-      }
-      off += len;
-    }
-    return n;
-  });
-}
-
 /** What softflowd sends (v9) for a varied set of captures. */
-async function recordStream(): Promise<Buffer[]> {
-  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 64 << 20 });
-  const datagrams: Buffer[] = [];
-  sock.on('message', (m) => datagrams.push(Buffer.from(m)));
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-  const port = sock.address().port;
-  const pcaps = ['generated/hping-syn-flood.pcap', 'generated/hping-udp-flood.pcap', 'generated/nmap-syn-scan.pcap', 'generated/hping-icmp-flood.pcap',
-    'generated/bruteforce-22.pcap', 'zeek/wikipedia.pcap', 'zeek/ssh_sshguess.pcap', 'zeek/nmap-vsn.pcap'];
-  for (const f of pcaps) {
-    const dir = tmp('sf-');
-    execFileSync('softflowd', ['-c', join(dir, 'ctl'), '-r', join(testdata, f), '-n', `127.0.0.1:${port}`, '-v', '9', '-A', 'milli'], { stdio: 'ignore' });
-    rmSync(dir, { recursive: true, force: true });
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  sock.close();
-  return datagrams;
+function recordStream(): Promise<Buffer[]> {
+  return recordSoftflowdStream(['generated/hping-syn-flood.pcap', 'generated/hping-udp-flood.pcap', 'generated/nmap-syn-scan.pcap',
+    'generated/hping-icmp-flood.pcap', 'generated/bruteforce-22.pcap', 'zeek/wikipedia.pcap', 'zeek/ssh_sshguess.pcap', 'zeek/nmap-vsn.pcap']);
 }
 
 /** Send datagrams in a loop at <= rate/s until `flows` data records went out. */
@@ -195,7 +156,7 @@ async function median(f: () => Promise<number> | number): Promise<number> {
 
 // ---- set up: record, replay through nfcapd -R into dvflow ----
 const datagrams = await recordStream();
-const per = dataRecords(datagrams);
+const per = v9DataRecords(datagrams);
 const perPass = per.reduce((a, b) => a + b, 0);
 console.log(`recorded ${datagrams.length} v9 datagrams, ${perPass} flows a pass; replaying ${wantFlows} flows at <= ${rate} datagrams/s`);
 

@@ -1,6 +1,7 @@
 // nfdump's user-defined output format, -o 'fmt:<%tags>' (nfdump 1.7.1): each tag prints a fixed-width column
 // and the header prints each tag's own heading; literal text prints as is on flow lines and as spaces in the
 // header. Also the formats nfdump uses for aggregated (-A) and bidirectional (-b) listings.
+import { flowRates, num } from './flowRates.ts';
 import type { FlowRow } from '../query/flowQuery.ts';
 import { protocolName } from '../filter/protocolNames.ts';
 import { parseAggregationField } from '../query/aggregation.ts';
@@ -15,7 +16,6 @@ type Cell = (r: FlowRow, o: FmtOptions) => string;
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 const pad3 = (n: number) => String(n).padStart(3, '0');
-const num = (r: FlowRow, k: string) => Number(r[k] ?? 0);
 const str = (r: FlowRow, k: string) => String(r[k] ?? '');
 
 function time(ms: number): string {
@@ -57,15 +57,6 @@ export function ipText(a: string, long6: boolean): string {
   return long6 ? s : condenseV6(s);
 }
 
-function rate(r: FlowRow): { pps: number; bps: number; bpp: number } {
-  const dur = (num(r, 'last') - num(r, 'first')) / 1000;
-  const packets = num(r, 'packets'), bytes = num(r, 'bytes');
-  return {
-    pps: dur > 0 ? Math.floor(packets / dur) : 0,
-    bps: dur > 0 ? Math.floor((bytes * 8) / dur) : 0,
-    bpp: packets > 0 ? Math.floor(bytes / packets) : 0,
-  };
-}
 
 /** A destination port, or ICMP type.code as nfdump prints it. */
 function dstPort(r: FlowRow): string {
@@ -119,9 +110,9 @@ export const fmtTags: Record<string, Tag> = {
   ra: right('       Router IP', ip('exporter')),
   nh: right('     Next-hop IP', ip('next_hop')),
   nhb: right(' BGP next-hop IP', ip('bgp_next_hop')),
-  bps: right('     bps', (r, o) => number(rate(r).bps, o.plain)),
-  pps: right('     pps', (r, o) => number(rate(r).pps, o.plain)),
-  bpp: right('   Bpp', (r) => String(rate(r).bpp)),
+  bps: right('     bps', (r, o) => number(flowRates(r).bps, o.plain)),
+  pps: right('     pps', (r, o) => number(flowRates(r).pps, o.plain)),
+  bpp: right('   Bpp', (r) => String(flowRates(r).bpp)),
   ismc: right('  In src MAC Addr', (r) => mac(num(r, 'in_src_mac'))),
   odmc: right(' Out dst MAC Addr', (r) => mac(num(r, 'out_dst_mac'))),
   idmc: right('  In dst MAC Addr', (r) => mac(num(r, 'in_dst_mac'))),

@@ -1,6 +1,7 @@
 // Prints query results the way nfdump 1.7.1 prints them: the same columns and widths for -o line/long/
 // extended, the same CSV header and JSON keys (scripts written for nfdump keep working), the same top-N
 // tables and the exact summary line. Widths were taken from nfdump's own output.
+import { flowRates, num } from './flowRates.ts';
 import type { FlowRow, QueryResponse, StatResult, Summary } from '../query/flowQuery.ts';
 import { protocolName } from '../filter/protocolNames.ts';
 import { parseFmt, fmtHeader, fmtLine, aggregationFmt, bidirectionalFmt, condenseV6 } from './fmtOutput.ts';
@@ -58,22 +59,12 @@ function addrPort(addr: string, port: number, long6 = false): string {
   return a.includes(':') ? `${a}.${String(port).padEnd(5)}` : `${a}:${String(port).padEnd(5)}`;
 }
 
-const num = (r: FlowRow, k: string) => Number(r[k] ?? 0);
 const str = (r: FlowRow, k: string) => String(r[k] ?? '');
 
 function proto(p: number, plain: boolean): string {
   return plain ? String(p) : protocolName(p);
 }
 
-function rates(r: FlowRow): { pps: number; bps: number; bpp: number } {
-  const dur = (num(r, 'last') - num(r, 'first')) / 1000;
-  const packets = num(r, 'packets'), bytes = num(r, 'bytes');
-  return {
-    pps: dur > 0 ? Math.floor(packets / dur) : 0,
-    bps: dur > 0 ? Math.floor((bytes * 8) / dur) : 0,
-    bpp: packets > 0 ? Math.floor(bytes / packets) : 0,
-  };
-}
 
 function flowLine(r: FlowRow, o: OutputOptions, kind: 'line' | 'long' | 'extended'): string {
   const dur = formatDuration(num(r, 'last') - num(r, 'first'), o.plain);
@@ -82,7 +73,7 @@ function flowLine(r: FlowRow, o: OutputOptions, kind: 'line' | 'long' | 'extende
   if (kind !== 'line') s += ` ${formatFlags(num(r, 'tcp_flags'))} ${String(num(r, 'src_tos')).padStart(3)}`;
   s += ` ${formatNumber(num(r, 'packets'), o.plain).padStart(8)} ${formatNumber(num(r, 'bytes'), o.plain).padStart(8)}`;
   if (kind === 'extended') {
-    const x = rates(r);
+    const x = flowRates(r);
     s += ` ${formatNumber(x.pps, o.plain).padStart(8)} ${formatNumber(x.bps, o.plain).padStart(8)} ${String(x.bpp).padStart(6)}`;
   }
   return `${s} ${String(num(r, 'flows') || 1).padStart(5)}`;
@@ -173,7 +164,7 @@ export function formatStatistic(st: StatResult, summary: Summary, o: OutputOptio
   if (o.format === 'csv') {
     out.push('ts,te,td,pr,val,fl,flP,ipkt,ipktP,ibyt,ibytP,ipps,ibps,ibpp');
     for (const r of st.rows) {
-      const x = rates(r as unknown as FlowRow);
+      const x = flowRates(r as unknown as FlowRow);
       out.push([formatTime(r.first, false), formatTime(r.last, false), ((r.last - r.first) / 1000).toFixed(3),
         r.proto !== undefined ? protocolName(r.proto) : 'any', statValue(st, r.key, true), r.flows, pct(r.flows, summary.flows).trim(),
         r.packets, pct(r.packets, summary.packets).trim(), r.bytes, pct(r.bytes, summary.bytes).trim(), x.pps, x.bps, x.bpp].join(','));
@@ -185,7 +176,7 @@ export function formatStatistic(st: StatResult, summary: Summary, o: OutputOptio
     out.push(`Date first seen                 Duration Proto ${st.column.padStart(17)}    Flows(%)     Packets(%)       Bytes(%)         pps      bps   bpp`);
   }
   for (const r of st.rows) {
-    const x = rates(r as unknown as FlowRow);
+    const x = flowRates(r as unknown as FlowRow);
     const protoCol = st.kind === 'proto' ? proto(Number(r.key), o.plain) : r.proto !== undefined ? proto(r.proto, o.plain) : 'any';
     const value = st.kind === 'proto' ? String(r.key) : statValue(st, r.key, o.plain);
     out.push(`${formatTime(r.first)} ${formatDuration(r.last - r.first, o.plain).padStart(16)} ${protoCol.padEnd(5)} ${value.padStart(17)} ` +
