@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { recordSoftflowdStream, v9DataRecords } from './netflowStream.ts';
+import { freeUdpPort } from '../collector/test/helpers/peers.ts';
+import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,14 +31,6 @@ const root = join(import.meta.dirname, '..');
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
-}
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 /** Record what softflowd sends for a few real captures: templates + data, NetFlow v9. */
@@ -85,7 +79,7 @@ function waitExit(c: ChildProcess): Promise<void> {
 }
 
 async function runNfcapd(datagrams: Buffer[], perDatagram: number[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
-  const port = await freePort();
+  const port = await freeUdpPort();
   const dir = tmp('bench-nfcapd-');
   const c = spawn('nfcapd', ['-p', String(port), '-b', '127.0.0.1', '-w', dir, '-t', '3600', '-B', String(32 << 20)], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
@@ -103,8 +97,8 @@ async function runNfcapd(datagrams: Buffer[], perDatagram: number[], rate: numbe
 }
 
 async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
-  const port = await freePort();
-  const http = await freePort();
+  const port = await freeUdpPort();
+  const http = await freeTcpPort();
   const dir = tmp('bench-dvflow-');
   const c = spawn(process.execPath, [join(root, 'collector', 'bin', 'dvflow.js'), 'start', '--data', dir, '--netflow-port', String(port), '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const api = `http://127.0.0.1:${http}`;

@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { recordSoftflowdStream, v9DataRecords } from './netflowStream.ts';
+import { freeUdpPort } from '../collector/test/helpers/peers.ts';
+import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,22 +37,6 @@ const dvflowBin = join(root, 'collector', 'bin', 'dvflow.js');
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
-}
-
-async function freePort(type: 'udp' | 'tcp'): Promise<number> {
-  if (type === 'tcp') {
-    const net = await import('node:net');
-    const srv = net.createServer();
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-    const port = (srv.address() as { port: number }).port;
-    await new Promise<void>((r) => srv.close(() => r()));
-    return port;
-  }
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 /** What softflowd sends (v9) for a varied set of captures. */
@@ -92,8 +78,8 @@ function waitExit(c: ChildProcess): Promise<void> {
 }
 
 async function startDvflow(data: string): Promise<{ child: ChildProcess; port: number; api: string }> {
-  const port = await freePort('udp');
-  const http = await freePort('tcp');
+  const port = await freeUdpPort();
+  const http = await freeTcpPort();
   const child = spawn(process.execPath, [dvflowBin, 'start', '--data', data, '--netflow-port', String(port), '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'] });
   const api = `http://127.0.0.1:${http}`;
@@ -162,7 +148,7 @@ console.log(`recorded ${datagrams.length} v9 datagrams, ${perPass} flows a pass;
 
 const data = tmp('bench-query-dvflow-');
 const dv = await startDvflow(data);
-const nfPort = await freePort('udp');
+const nfPort = await freeUdpPort();
 const nfDir = tmp('bench-query-nfcapd-');
 const nf = spawn('nfcapd', ['-p', String(nfPort), '-b', '127.0.0.1', '-w', nfDir, '-t', '86400', '-B', String(32 << 20), '-R', `127.0.0.1/${dv.port}`], { stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 500));

@@ -19,16 +19,8 @@ export interface AddrRange {
 
 /** Parses a full dotted quad; null when it is not one. Leading zeros are read as decimal. */
 export function parseIPv4(s: string): number | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  let v = 0;
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    v = v * 256 + n;
-  }
-  return v;
+  const short = parseShortIPv4(s);
+  return short && short.octets === 4 ? short.value : null;
 }
 
 /**

@@ -99,29 +99,24 @@ export function computeSummary(flows: number, bytes: number, packets: number, fi
   return { flows, bytes, packets, firstSeen, lastSeen, bps, pps, bpp };
 }
 
-/** Order of listed flows, over the raw columns. */
-const orderExpr: Record<StatOrder, string> = {
-  flows: '1',
-  packets: 'packets',
-  bytes: 'bytes',
-  pps: "if(last > first, packets / (dateDiff('millisecond', first, last) / 1000), 0)",
-  bps: "if(last > first, bytes * 8 / (dateDiff('millisecond', first, last) / 1000), 0)",
-  bpp: 'if(packets > 0, bytes / packets, 0)',
-  tstart: 'first',
-  tend: 'last',
-};
+/** ORDER BY expressions for each order, over the given first/last/duration/flows columns. */
+function orderExpressions(c: { first: string; last: string; durationMs: string; flows: string }): Record<StatOrder, string> {
+  return {
+    flows: c.flows,
+    packets: 'packets',
+    bytes: 'bytes',
+    pps: `if(${c.last} > ${c.first}, packets / (${c.durationMs} / 1000), 0)`,
+    bps: `if(${c.last} > ${c.first}, bytes * 8 / (${c.durationMs} / 1000), 0)`,
+    bpp: 'if(packets > 0, bytes / packets, 0)',
+    tstart: c.first,
+    tend: c.last,
+  };
+}
 
-/** Order of statistic rows, over the aggregated columns. */
-const statOrderExpr: Record<StatOrder, string> = {
-  flows: 'flows',
-  packets: 'packets',
-  bytes: 'bytes',
-  pps: 'if(t_last > t_first, packets / ((t_last - t_first) / 1000), 0)',
-  bps: 'if(t_last > t_first, bytes * 8 / ((t_last - t_first) / 1000), 0)',
-  bpp: 'if(packets > 0, bytes / packets, 0)',
-  tstart: 't_first',
-  tend: 't_last',
-};
+/** Listed flows: raw DateTime64 columns, one flow a row. */
+const orderExpr = orderExpressions({ first: 'first', last: 'last', durationMs: "dateDiff('millisecond', first, last)", flows: '1' });
+/** Statistic rows: aggregated ms columns. */
+const statOrderExpr = orderExpressions({ first: 't_first', last: 't_last', durationMs: '(t_last - t_first)', flows: 'flows' });
 
 export class FlowQuery {
   constructor(
