@@ -125,7 +125,8 @@ export function flowJson(r: FlowRow): Record<string, string | number> {
   o[v6('exporter') ? 'ip6_router' : 'ip4_router'] = str(r, 'exporter') || '0.0.0.0';
   o.label = '<none>';
   // dvflow's own fields, after nfdump's, so nfdump scripts still find theirs.
-  for (const k of ['vni', 'in_portgroup', 'out_portgroup', 'vip', 'backend', 'exporter_name', 'source', 'capture'] as const) {
+  for (const k of ['vni', 'in_portgroup', 'out_portgroup', 'in_vm', 'out_vm', 'vip', 'vip_leg', 'backend', 'duplicate', 'exporter_name', 'source', 'capture',
+    'vmw_ingress_attr', 'vmw_egress_attr', 'vmw_vxlan_role', 'vmw_tenant_proto', 'vmw_tenant_src', 'vmw_tenant_dst', 'vmw_tenant_src_port', 'vmw_tenant_dst_port', 'vmw_virtual_obs_id'] as const) {
     const v = r[k];
     if (v !== undefined && v !== '' && v !== 0) o[k] = v;
   }

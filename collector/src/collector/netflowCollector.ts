@@ -51,6 +51,8 @@ export class NetflowCollector {
   readonly sequences = new SequenceTracker();
   private readonly samplingByAddress: Map<string, ExporterSamplingConfig>;
   private readonly logLimiter = new LogLimiter(10);
+  /** Sampling rates vCenter says dvSwitches use, by exporter address: used when the exporter announces none. */
+  private inventorySampling = new Map<string, number>();
   datagrams = 0;
   /** Set when a template was added, replaced or withdrawn; the daemon persists the cache and clears it. */
   templatesDirty = false;
@@ -88,6 +90,11 @@ export class NetflowCollector {
     this.socket = socket;
   }
 
+  /** Rates from the inventory (a dvSwitch's IPFIX samplingRate); a configured sampling.exporters entry still wins. */
+  setInventorySampling(rates: Map<string, number>): void {
+    this.inventorySampling = new Map([...rates].map(([a, r]) => [normalizeAddress(a), r]));
+  }
+
   /** Decode one datagram and account for it. Public so tests and replays can feed datagrams directly. */
   handleDatagram(buf: Uint8Array, address: string, port: number, now: number): FlowRecord[] {
     this.datagrams++;
@@ -100,7 +107,7 @@ export class NetflowCollector {
       receivedMs: now,
       templates: this.o.templates,
       sampling: this.sampling,
-      samplingDefault: conf && !conf.override ? conf.rate : this.o.samplingDefault,
+      samplingDefault: conf && !conf.override ? conf.rate : this.inventorySampling.get(address) ?? this.o.samplingDefault,
       samplingOverride: conf?.override ? conf.rate : undefined,
     });
     const { exporters, metrics } = this.o;

@@ -60,7 +60,16 @@ export type Term =
   /** dvflow: `exporter NAME` (configured name) or `exporter ADDR` (the exporter's address). */
   | { type: 'exporter'; name?: string; address?: AddrRange }
   /** dvflow: `source netflow|pcap`. */
-  | { type: 'source'; source: 'netflow' | 'pcap' };
+  | { type: 'source'; source: 'netflow' | 'pcap' }
+  /** dvflow: `backend NAME` (real server), `leg NAME` (VIP leg), `[in|out] vm NAME`. */
+  | { type: 'named'; what: 'backend' | 'leg' | 'vm'; side: 'in' | 'out' | 'either'; name: string }
+  /** dvflow: `duplicate`: the second sighting of a VM-to-VM flow inside one dvSwitch. */
+  | { type: 'duplicate' }
+  /**
+   * dvflow: `tenant [src|dst] ip|net|port|proto ...`: the same tests on the overlay (tenant) 5-tuple a VDS
+   * exports for VXLAN traffic (VMware IEs 880-887) instead of the outer one.
+   */
+  | { type: 'tenant'; inner: TermNode };
 
 export type TermNode = Term & Span;
 

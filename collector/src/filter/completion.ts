@@ -77,6 +77,11 @@ export const filterKeywords: readonly KeywordInfo[] = [
   kw('portgroup', 'dvflow', '[in|out] portgroup NAME', 'vSphere portgroup of the input or output port'),
   kw('vip', 'dvflow', 'vip NAME | vip ADDR[:PORT]', 'load-balancer VIP the flow belongs to'),
   kw('source', 'dvflow', 'source netflow|pcap', 'where the flow came from'),
+  kw('vm', 'dvflow', '[in|out] vm NAME', 'VM behind the input or output dvPort'),
+  kw('backend', 'dvflow', 'backend NAME', 'real server of a VIP'),
+  kw('leg', 'dvflow', 'leg client-vip|vip-client|lb-server|server-lb|server-client', 'which leg of a load-balanced connection'),
+  kw('tenant', 'dvflow', 'tenant [src|dst] ip|net|port|proto ...', 'the VXLAN tenant (overlay) 5-tuple a VDS exports'),
+  kw('duplicate', 'dvflow', 'duplicate', 'second sighting of a VM-to-VM flow inside one dvSwitch (not duplicate = count once)'),
   kw('vni', 'dvflow', 'vni [comp] N', 'VXLAN network identifier'),
 ];
 
@@ -125,6 +130,10 @@ export const filterFields: readonly FieldInfo[] = [
   { term: 'exporter', columns: ['exporter', 'exporter_name'], description: 'exporter' },
   { term: 'ident', columns: ['exporter_name'], description: 'exporter name' },
   { term: 'source', columns: ['source'], description: 'netflow or pcap' },
+  { term: 'vm', columns: ['in_vm', 'out_vm'], description: 'VM names' },
+  { term: 'backend', columns: ['backend'], description: 'real server' },
+  { term: 'leg', columns: ['vip_leg'], description: 'VIP leg' },
+  { term: 'duplicate', columns: ['duplicate'], description: 'VDS duplicate sighting' },
 ];
 
 export type ValidationResult =

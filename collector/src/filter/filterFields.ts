@@ -12,6 +12,11 @@ export type FilterableFlow = FlowRecord & {
   vip?: string;
   vipAddr?: string;
   vipPort?: number;
+  inVm?: string;
+  outVm?: string;
+  vipLeg?: string;
+  backend?: string;
+  duplicate?: number;
 };
 
 export interface NumericFieldDef {
@@ -66,6 +71,10 @@ export const numericFields = {
   version: col('version', 'UInt8', (f) => f.version),
   domain: col('domain', 'UInt32', (f) => f.domain),
   vip_port: col('vip_port', 'UInt16', (f) => f.vipPort ?? 0),
+  duplicate: col('duplicate', 'UInt8', (f) => f.duplicate ?? 0),
+  vmw_tenant_src_port: col('vmw_tenant_src_port', 'UInt16', (f) => f.vmwTenantSrcPort),
+  vmw_tenant_dst_port: col('vmw_tenant_dst_port', 'UInt16', (f) => f.vmwTenantDstPort),
+  vmw_tenant_proto: col('vmw_tenant_proto', 'UInt8', (f) => f.vmwTenantProto),
   first: {
     sql: 'first', paramType: 'Int64', wrapParam: (p) => `fromUnixTimestamp64Milli(${p})`, get: (f) => Math.trunc(f.first),
   },
@@ -105,6 +114,8 @@ export const addressFields = {
   bgp_next_hop: { sql: 'bgp_next_hop', get: (f) => flowAddressValue(f.bgpNextHop) },
   exporter: { sql: 'exporter', get: (f) => flowAddressValue(f.exporter) },
   vip_addr: { sql: 'vip_addr', get: (f) => flowAddressValue(f.vipAddr) },
+  vmw_tenant_src: { sql: 'vmw_tenant_src', get: (f) => flowAddressValue(f.vmwTenantSrcAddr) },
+  vmw_tenant_dst: { sql: 'vmw_tenant_dst', get: (f) => flowAddressValue(f.vmwTenantDstAddr) },
 } satisfies Record<string, AddressFieldDef>;
 
 export type AddressColumn = keyof typeof addressFields;
@@ -120,6 +131,10 @@ export const stringFields = {
   vip: { sql: 'vip', get: (f) => f.vip ?? '' },
   exporter_name: { sql: 'exporter_name', get: (f) => f.exporterName ?? '' },
   source: { sql: 'source', get: (f) => f.source },
+  in_vm: { sql: 'in_vm', get: (f) => f.inVm ?? '' },
+  out_vm: { sql: 'out_vm', get: (f) => f.outVm ?? '' },
+  backend: { sql: 'backend', get: (f) => f.backend ?? '' },
+  vip_leg: { sql: 'vip_leg', get: (f) => f.vipLeg ?? '' },
 } satisfies Record<string, StringFieldDef>;
 
 export type StringColumn = keyof typeof stringFields;

@@ -93,6 +93,9 @@ function formatTerm(t: TermNode): string {
     }
     case 'exporter': return t.address ? `exporter ${formatAddress(t.address.lo)}` : `exporter ${quoteName(t.name ?? '')}`;
     case 'source': return `source ${t.source}`;
+    case 'named': return `${t.side === 'either' ? '' : `${t.side} `}${t.what} ${quoteName(t.name)}`;
+    case 'duplicate': return 'duplicate';
+    case 'tenant': return `tenant ${formatTerm(t.inner)}`;
   }
 }
 

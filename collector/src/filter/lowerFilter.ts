@@ -194,9 +194,41 @@ function lowerTerm(t: TermNode, options: LowerOptions): Predicate {
       return { op: 'str', field: 'exporter_name', value: t.name ?? '' };
     case 'source':
       return { op: 'str', field: 'source', value: t.source };
+    case 'named': {
+      if (t.what === 'backend') return { op: 'str', field: 'backend', value: t.name };
+      if (t.what === 'leg') return { op: 'str', field: 'vip_leg', value: t.name };
+      const inVm: Predicate = { op: 'str', field: 'in_vm', value: t.name };
+      const outVm: Predicate = { op: 'str', field: 'out_vm', value: t.name };
+      return t.side === 'in' ? inVm : t.side === 'out' ? outVm : or(inVm, outVm);
+    }
+    case 'duplicate':
+      return cmp('duplicate', '=', 1);
+    case 'tenant':
+      return toTenant(lowerTerm(t.inner, options));
   }
   const unknown: { type: string; pos: number } = t;
   throw new FilterError(unknown.pos, `internal error: unknown term '${unknown.type}'`);
+}
+
+const TENANT_NUMERIC: Partial<Record<NumericColumn, NumericColumn>> = { src_port: 'vmw_tenant_src_port', dst_port: 'vmw_tenant_dst_port', proto: 'vmw_tenant_proto' };
+const TENANT_ADDR: Partial<Record<AddressColumn, AddressColumn>> = { src_addr: 'vmw_tenant_src', dst_addr: 'vmw_tenant_dst' };
+
+/** The same predicate on the tenant (overlay) 5-tuple columns. */
+function toTenant(p: Predicate): Predicate {
+  switch (p.op) {
+    case 'and':
+    case 'or':
+      return { op: p.op, items: p.items.map(toTenant) };
+    case 'not':
+      return { op: 'not', item: toTenant(p.item) };
+    case 'cmp':
+    case 'in':
+      return { ...p, field: TENANT_NUMERIC[p.field] ?? p.field };
+    case 'addr':
+      return { ...p, field: TENANT_ADDR[p.field] ?? p.field };
+    default:
+      return p;
+  }
 }
 
 function lowerCompare(t: Extract<TermNode, { type: 'compare' }>, options: LowerOptions): Predicate {

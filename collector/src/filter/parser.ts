@@ -15,8 +15,11 @@ export const TERM_KEYWORDS = [
   'engine-type', 'engine-id', 'engine', 'exporter', 'sysid', 'as', 'if', 'vlan', 'mask', 'mac', 'flags', 'tos',
   'packets', 'bytes', 'flows', 'pps', 'bps', 'bpp', 'duration', 'flowdir', 'dir', 'bgpnext', 'router',
   'first', 'last', 'ttl', 'ident', 'nfversion', 'fwdstat', 'observation',
-  'portgroup', 'vip', 'source', 'vni',
+  'portgroup', 'vip', 'source', 'vni', 'backend', 'leg', 'vm', 'duplicate', 'tenant',
 ] as const;
+
+/** VIP legs the enricher writes (collector/src/inventory/enricher.ts). */
+const LEGS = ['client-vip', 'vip-client', 'lb-server', 'server-lb', 'server-client'];
 
 /** Words that qualify the term after them: `src port`, `in if`, `next ip`, `min ttl` ... */
 export const QUALIFIER_KEYWORDS = ['src', 'dst', 'in', 'out', 'next', 'prev', 'previous', 'bgp', 'min', 'max'] as const;
@@ -124,8 +127,8 @@ export const QUALIFIED_TERMS: Readonly<Record<string, readonly string[]>> = {
   dst: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'mac'],
   either: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos'],
   both: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos'],
-  in: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup'],
-  out: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup'],
+  in: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup', 'vm'],
+  out: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup', 'vm'],
   inSrc: ['mac'], inDst: ['mac'], outSrc: ['mac'], outDst: ['mac'],
   next: ['ip', 'host', 'net', 'as'],
   prev: ['as'],
@@ -253,6 +256,14 @@ class Parser {
       case 'src':
       case 'dst':
         return this.parseSideQualified();
+      case 'tenant': {
+        this.next();
+        const inner = this.parseTerm();
+        const ok = (inner.type === 'address' && inner.target === 'flow') || inner.type === 'numberList' && inner.field === 'port'
+          || (inner.type === 'compare' && (inner.field === 'port' || inner.field === 'proto'));
+        if (!ok) this.fail(t, "'tenant' takes [src|dst] ip, host, net, port or proto (the VXLAN tenant 5-tuple)", ['src', 'dst', 'ip', 'host', 'net', 'port', 'proto'], 'syntax');
+        return { type: 'tenant', inner: inner as TermNode, pos: t.pos, end: inner.end };
+      }
       case 'in':
       case 'out':
         return this.parseInOut();
@@ -514,6 +525,23 @@ class Parser {
         this.requireQual(q, kw, ['none']);
         this.next();
         return this.parseVip(start, kw);
+      case 'vm':
+        this.requireQual(q, kw, ['none', 'in', 'out']);
+        this.next();
+        return this.term(start, { type: 'named', what: 'vm', side: q.kind === 'in' || q.kind === 'out' ? q.kind : 'either', name: this.parseName(kw, 'a VM name') });
+      case 'backend':
+      case 'leg': {
+        this.requireQual(q, kw, ['none']);
+        this.next();
+        const what = kw.lower as 'backend' | 'leg';
+        const name = this.parseName(kw, what === 'leg' ? 'a leg (client-vip, vip-client, lb-server, server-lb, server-client)' : 'a real server name');
+        if (what === 'leg' && !LEGS.includes(name)) this.fail(this.prev(), `unknown leg '${name}': expected one of ${LEGS.join(', ')}`, [...LEGS], 'value');
+        return this.term(start, { type: 'named', what, side: 'either', name });
+      }
+      case 'duplicate':
+        this.requireQual(q, kw, ['none']);
+        this.next();
+        return this.term(start, { type: 'duplicate' });
       case 'source': {
         this.requireQual(q, kw, ['none']);
         this.next();

@@ -48,6 +48,10 @@ const simple: Record<string, [string, string]> = {
   indstmac: ['in_dst_mac', 'idmc'],
   outsrcmac: ['out_src_mac', 'osmc'],
   vip: ['vip', 'vip'],
+  backend: ['backend', 'be'],
+  leg: ['vip_leg', 'leg'],
+  invm: ['in_vm', 'ivm'],
+  outvm: ['out_vm', 'ovm'],
 };
 
 /** The -A names accepted (nfdump 1.7.1's list plus dvflow's portgroup and vip). */

@@ -60,6 +60,10 @@ export const statElements: StatElement[] = [
   e('outportgroup', 'Out Portgroup', 'Out Portgroup', 'string', ['out_portgroup'], true),
   e('vip', 'VIP', 'VIP', 'string', ['vip'], true),
   e('backend', 'Real server', 'Real server', 'string', ['backend'], true),
+  e('leg', 'VIP leg', 'Leg', 'string', ['vip_leg'], true),
+  e('vm', 'VM', 'VM', 'string', ['in_vm', 'out_vm'], true),
+  e('invm', 'In VM', 'In VM', 'string', ['in_vm'], true),
+  e('outvm', 'Out VM', 'Out VM', 'string', ['out_vm'], true),
   e('source', 'Source', 'Source', 'string', ['toString(source)'], true),
 ];
 

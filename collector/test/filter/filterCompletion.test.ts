@@ -45,7 +45,7 @@ test('completeFilter suggests what the grammar accepts at the cursor', () => {
   assert.deepEqual(completeFilter('po'), { from: 1, suggestions: ['port', 'portgroup'] });
   assert.deepEqual(completeFilter('src '), { from: 5, suggestions: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'mac'] });
   assert.deepEqual(completeFilter('src p'), { from: 5, suggestions: ['port'] });
-  assert.deepEqual(completeFilter('in '), { from: 4, suggestions: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup'] });
+  assert.deepEqual(completeFilter('in '), { from: 4, suggestions: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup', 'vm'] });
   assert.deepEqual(completeFilter('port 80 '), { from: 9, suggestions: ['and', 'or'] });
   assert.deepEqual(completeFilter('port 80 a'), { from: 9, suggestions: ['and'] });
   assert.ok(completeFilter('proto ').suggestions.includes('tcp'));

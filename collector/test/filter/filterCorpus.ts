@@ -259,6 +259,17 @@ export const filterCorpus: FilterCorpusEntry[] = [
   e('source netflow and vni 5001', 'dvflow', ['web']),
   e('vni 5001', 'dvflow', ['web', 'pcap']),
   e('vni > 0', 'dvflow', ['web', 'ssh6', 'pcap']),
+  e('vm web-01', 'dvflow', ['web']),
+  e('out vm db-01 or in vm db-01', 'dvflow', ['syn']),
+  e('in vm db-01', 'dvflow', []),
+  e('backend web2', 'dvflow', ['syn']),
+  e('leg client-vip or leg lb-server', 'dvflow', ['web', 'syn']),
+  e('vip www and not duplicate', 'dvflow', ['web']),
+  e('duplicate', 'dvflow', ['syn']),
+  e('tenant src ip 172.16.5.1', 'dvflow', ['web']),
+  e('tenant net 172.16.0.0/16 and tenant dst port 8080', 'dvflow', ['web']),
+  e('tenant proto 6 and not tenant port 40001', 'dvflow', ['web']),
+  e('tenant port in [ 8080 9090 ]', 'dvflow', ['web']),
 ];
 
 export interface InvalidFilter {

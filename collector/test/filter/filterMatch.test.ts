@@ -40,6 +40,8 @@ async function openChdb(): Promise<Session | null> {
       .replace('{{on_cluster}}', '')
       .replace(/ENGINE[\s\S]*$/, 'ENGINE = Memory');
     s.query(ddl);
+    // Later migrations' columns (schema/004).
+    s.query('ALTER TABLE flows ADD COLUMN duplicate UInt8');
     return s;
   } catch {
     return null;
@@ -52,6 +54,7 @@ const COLUMNS = [
   'in_dst_mac', 'out_src_mac', 'out_dst_mac', 'icmp_type', 'icmp_code', 'next_hop', 'bgp_next_hop', 'src_as', 'dst_as',
   'next_as', 'prev_as', 'src_mask', 'dst_mask', 'direction', 'min_ttl', 'max_ttl', 'fwd_status', 'vni', 'source', 'capture',
   'exporter_name', 'in_portgroup', 'out_portgroup', 'vip', 'vip_addr', 'vip_port',
+  'in_vm', 'out_vm', 'vip_leg', 'backend', 'duplicate', 'vmw_tenant_proto', 'vmw_tenant_src', 'vmw_tenant_dst', 'vmw_tenant_src_port', 'vmw_tenant_dst_port',
 ];
 
 /** One TSV row; `capture` carries the record id (no filter term reads it). */
@@ -63,6 +66,7 @@ function row(id: string, f: FilterableFlow): string {
     f.inDstMac, f.outSrcMac, f.outDstMac, f.icmpType, f.icmpCode, a(f.nextHop), a(f.bgpNextHop), f.srcAs, f.dstAs,
     f.nextAs, f.prevAs, f.srcMask, f.dstMask, f.direction, f.minTtl, f.maxTtl, f.fwdStatus, f.vni, f.source, id,
     f.exporterName ?? '', f.inPortgroup ?? '', f.outPortgroup ?? '', f.vip ?? '', a(f.vipAddr), f.vipPort ?? 0,
+    f.inVm ?? '', f.outVm ?? '', f.vipLeg ?? '', f.backend ?? '', f.duplicate ?? 0, f.vmwTenantProto, a(f.vmwTenantSrcAddr), a(f.vmwTenantDstAddr), f.vmwTenantSrcPort, f.vmwTenantDstPort,
   ].join('\t');
 }
 

@@ -22,6 +22,8 @@ export const sampleFlows: Record<string, FilterableFlow> = {
     direction: 0, minTtl: 60, maxTtl: 64, fwdStatus: 1, vni: 5001,
     inSrcMac: 0x005056aabbcc, inDstMac: 0x005056ddeeff,
     exporterName: 'dvs-prod', inPortgroup: 'PG-Web', outPortgroup: 'PG-DB', vip: 'www', vipAddr: '192.168.1.10', vipPort: 80,
+    inVm: 'web-01', vipLeg: 'client-vip',
+    vmwTenantProto: 6, vmwTenantSrcAddr: '172.16.5.1', vmwTenantDstAddr: '172.16.6.1', vmwTenantSrcPort: 40000, vmwTenantDstPort: 8080,
   }),
   // DNS query, zero duration, ToS 184 (EF).
   dns: flow({
@@ -48,6 +50,7 @@ export const sampleFlows: Record<string, FilterableFlow> = {
     inIf: 7, outIf: 5, dstVlan: 200, dstMask: 16, srcAs: 64496, dstAs: 65002,
     exporter: '172.16.0.2', version: 5, engineId: 5, direction: 0, minTtl: 48, maxTtl: 48,
     exporterName: 'edge-rtr', outPortgroup: 'PG-DB', vip: 'www', vipAddr: '192.168.1.10', vipPort: 443,
+    outVm: 'db-01', vipLeg: 'lb-server', backend: 'web2', duplicate: 1,
   }),
   // Bulk SSH over IPv6 for a minute, flags FPA, ToS 32/40.
   ssh6: flow({

@@ -1,0 +1,365 @@
+// Names every flow at ingest from the inventory: in/out portgroup and VM (dvPort key of the exporting dvSwitch,
+// then VLAN, then CIDR), the load-balancer VIP, the flow's leg and its real server, the exporter's display name,
+// and the VDS duplicate mark. Lookups are prepared once per inventory (maps keyed by the address text records
+// already carry), so the per-record cost is a handful of Map lookups.
+//
+// Rules (README "Portgroups and VIPs" documents them for users):
+// - dvPorts: a record's exporter (address, or address/observation domain) picks the dvSwitch; in_if and out_if
+//   are that switch's dvPort keys. A VDS record (it carries VMware's interface attributes, IE 888/890) or a
+//   record of a known switch whose port is not in the inventory gets portgroup 'unmapped', and the port is
+//   listed (exporter, switch, port, flows) so the map can be fixed.
+// - Fallbacks when no dvPort matched: the VLAN (src_vlan for in, dst_vlan or src_vlan for out), then the CIDR
+//   holding the source address (in) or the destination address (out). Pcap flows use only these.
+// - VIP legs: destination = VIP address:port → 'client-vip'; source = VIP → 'vip-client', or 'server-client' for
+//   DR/TUN VIPs (the real server answers from the VIP it holds, bypassing the LB: direct server return);
+//   destination = a real server → 'lb-server'; source = a real server → 'server-lb'.
+// - Duplicates: a dvSwitch records a flow at the egress port (flowDirection 1). A VM-to-VM flow between hosts of
+//   one switch is recorded at the sender's host (VM port → uplink) and again at the receiver's (uplink → VM port).
+//   The second sighting, uplink in and VM port out, with a source address that belongs to a VM port of the same
+//   switch (its `ips`, or a CIDR of one of its portgroups), gets duplicate = 1; `not duplicate` counts once.
+import { formatAddress, parseAddress } from '../filter/ipAddress.ts';
+import type { EnrichedFlow } from '../storage/flowRows.ts';
+import type { DvPort, PortgroupInventory, Vip, VipInventory, RealServer, LbKind } from './inventoryModel.ts';
+
+export const UNMAPPED = 'unmapped';
+
+export type VipLeg = 'client-vip' | 'vip-client' | 'lb-server' | 'server-lb' | 'server-client';
+
+/** Legs a VIP's forwarding method should never show (README): replies through the LB in DR/TUN, direct returns in proxy/NAT. */
+export const unexpectedLegs: Record<LbKind, VipLeg[]> = {
+  proxy: ['server-client'],
+  nat: ['server-client'],
+  dr: ['vip-client', 'server-lb'],
+  tun: ['vip-client', 'server-lb'],
+};
+
+export interface UnmappedPort {
+  exporter: string;
+  domain: number;
+  switch: string;
+  port: number;
+  side: 'in' | 'out';
+  flows: number;
+  lastSeen: number;
+}
+
+/** Text form records use for an address: dotted IPv4, RFC 5952 IPv6. null when not an address. */
+export function canonicalAddress(s: string): string | null {
+  const a = parseAddress(s.trim());
+  return a ? formatAddress(a.value) : null;
+}
+
+interface SwitchIndex {
+  name: string;
+  ports: Map<number, DvPort>;
+  /** Addresses of VM ports (for the duplicate rule). */
+  vmAddrs: Set<string>;
+  vmCidrs: CidrIndex;
+}
+
+/** Prefix lookups for IPv4 (one map per prefix length, longest first) and IPv6 (a short list). */
+class CidrIndex {
+  private readonly v4: Array<{ bits: number; mask: number; nets: Map<number, string> }> = [];
+  private readonly v6: Array<{ lo: bigint; hi: bigint; bits: number; value: string }> = [];
+  get size(): number {
+    return this.v4.reduce((n, l) => n + l.nets.size, 0) + this.v6.length;
+  }
+  add(cidr: string, value: string): boolean {
+    const m = /^(.+)\/(\d+)$/.exec(cidr.trim());
+    const a = m ? parseAddress(m[1]!) : null;
+    if (!m || !a) return false;
+    const bits = Number(m[2]);
+    if (a.family === 4) {
+      if (bits > 32) return false;
+      const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+      let level = this.v4.find((l) => l.bits === bits);
+      if (!level) {
+        level = { bits, mask, nets: new Map() };
+        this.v4.push(level);
+        this.v4.sort((x, y) => y.bits - x.bits);
+      }
+      const net = (Number(a.value & 0xffffffffn) & mask) >>> 0;
+      if (!level.nets.has(net)) level.nets.set(net, value);
+      return true;
+    }
+    if (bits > 128) return false;
+    const host = (1n << BigInt(128 - bits)) - 1n;
+    const lo = a.value & ~host & ((1n << 128n) - 1n);
+    this.v6.push({ lo, hi: lo | host, bits, value });
+    this.v6.sort((x, y) => y.bits - x.bits);
+    return true;
+  }
+  lookup(addr: string): string | undefined {
+    if (!addr) return undefined;
+    if (this.v4.length && addr.indexOf(':') < 0) {
+      const n = ipv4Number(addr);
+      if (n < 0) return undefined;
+      for (const l of this.v4) {
+        const v = l.nets.get((n & l.mask) >>> 0);
+        if (v !== undefined) return v;
+      }
+      return undefined;
+    }
+    if (this.v6.length && addr.indexOf(':') >= 0) {
+      const a = parseAddress(addr);
+      if (!a) return undefined;
+      for (const r of this.v6) if (a.value >= r.lo && a.value <= r.hi) return r.value;
+    }
+    return undefined;
+  }
+}
+
+/** Dotted quad to an unsigned 32-bit number without allocating; -1 when it is not one. */
+function ipv4Number(s: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return n * 256 + part;
+}
+
+interface VipHit {
+  vip: Vip;
+  address: string;
+}
+interface ServerHit {
+  vip: Vip;
+  server: RealServer;
+  /** The VIP's address in record form, computed once. */
+  vipAddr: string;
+}
+
+/** address → port (0 = any port) → hit. */
+type AddrPortMap<T> = Map<string, Map<number, T>>;
+
+function putAddrPort<T>(m: AddrPortMap<T>, addr: string, port: number, v: T): void {
+  let ports = m.get(addr);
+  if (!ports) m.set(addr, (ports = new Map()));
+  if (!ports.has(port)) ports.set(port, v);
+}
+
+function getAddrPort<T>(m: AddrPortMap<T>, addr: string, port: number): T | undefined {
+  const ports = m.get(addr);
+  if (!ports) return undefined;
+  return ports.get(port) ?? ports.get(0);
+}
+
+export interface EnricherStats {
+  switches: number;
+  ports: number;
+  vlans: number;
+  cidrs: number;
+  vips: number;
+  servers: number;
+}
+
+export class Enricher {
+  private readonly byExporter = new Map<string, SwitchIndex>();
+  private readonly vlans = new Map<number, string>();
+  private readonly cidrs = new CidrIndex();
+  private readonly exporterNames = new Map<string, string>();
+  private readonly vipByAddr: AddrPortMap<VipHit> = new Map();
+  private readonly serverByAddr: AddrPortMap<ServerHit> = new Map();
+  /** Backends of DR/TUN VIPs by their address, to name the server of a direct-return leg from its port's ips. */
+  private readonly unmapped = new Map<string, UnmappedPort>();
+  readonly stats: EnricherStats;
+  /** Most ports listed as unmapped; beyond it new ones are counted together. */
+  static readonly MAX_UNMAPPED = 10_000;
+  unmappedOverflow = 0;
+
+  constructor(pg: PortgroupInventory, vips: VipInventory) {
+    let ports = 0;
+    const pgSwitch = new Map<string, string>();
+    for (const p of pg.portgroups) if (p.switch) pgSwitch.set(p.name, p.switch);
+    for (const sw of pg.switches) {
+      const idx: SwitchIndex = { name: sw.name, ports: new Map(), vmAddrs: new Set(), vmCidrs: new CidrIndex() };
+      for (const p of sw.ports) {
+        if (!idx.ports.has(p.key)) idx.ports.set(p.key, p);
+        if (p.kind !== 'uplink') for (const a of p.ips ?? []) {
+          const c = canonicalAddress(a);
+          if (c) idx.vmAddrs.add(c);
+        }
+        if (p.kind !== 'uplink' && p.kind !== 'vmknic') pgSwitch.set(p.portgroup, pgSwitch.get(p.portgroup) ?? sw.name);
+      }
+      ports += idx.ports.size;
+      for (const e of sw.exporters) {
+        const [addr, domain] = e.split('/');
+        const c = canonicalAddress(addr!);
+        if (c) this.byExporter.set(domain === undefined ? c : `${c}/${Number(domain)}`, idx);
+      }
+    }
+    for (const v of pg.vlans) if (!this.vlans.has(v.vlan)) this.vlans.set(v.vlan, v.portgroup);
+    for (const p of pg.portgroups) if (p.vlan !== undefined && !this.vlans.has(p.vlan)) this.vlans.set(p.vlan, p.name);
+    const switchIdx = new Map([...this.byExporter.values()].map((s) => [s.name, s]));
+    for (const c of pg.cidrs) {
+      this.cidrs.add(c.cidr, c.portgroup);
+      const sw = switchIdx.get(pgSwitch.get(c.portgroup) ?? '');
+      if (sw) sw.vmCidrs.add(c.cidr, c.portgroup);
+    }
+    for (const e of pg.exporterNames ?? []) {
+      const c = canonicalAddress(e.address);
+      if (c) this.exporterNames.set(c, e.name);
+    }
+    let servers = 0;
+    for (const vip of vips.vips) {
+      // A wildcard bind (HAProxy `bind *:80`) names no address to match; its real servers still are.
+      const c = isWildcard(vip.address) ? null : canonicalAddress(vip.address);
+      if (c) putAddrPort(this.vipByAddr, c, vip.port ?? 0, { vip, address: c });
+      for (const pool of vip.pools) {
+        for (const s of pool.servers) {
+          const c = canonicalAddress(s.address);
+          if (!c) continue;
+          putAddrPort(this.serverByAddr, c, s.port ?? vip.port ?? 0, { vip, server: s, vipAddr: isWildcard(vip.address) ? '' : canonicalAddress(vip.address) ?? '' });
+          servers++;
+        }
+      }
+    }
+    this.stats = { switches: pg.switches.length, ports, vlans: this.vlans.size, cidrs: this.cidrs.size, vips: vips.vips.length, servers };
+  }
+
+  /** Fill the enrichment fields of records in place. */
+  enrich(records: EnrichedFlow[]): void {
+    const hasPorts = this.byExporter.size > 0;
+    const hasVlans = this.vlans.size > 0;
+    const hasCidrs = this.cidrs.size > 0;
+    const hasVips = this.vipByAddr.size > 0 || this.serverByAddr.size > 0;
+    const hasNames = this.exporterNames.size > 0;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (hasNames) {
+        const n = this.exporterNames.get(r.exporter);
+        if (n !== undefined) r.exporterName = n;
+      }
+      let sw: SwitchIndex | undefined;
+      if (hasPorts) sw = this.byExporter.get(`${r.exporter}/${r.domain}`) ?? this.byExporter.get(r.exporter);
+      const vds = sw !== undefined || r.vmwIngressAttr !== 0 || r.vmwEgressAttr !== 0;
+      let inPort: DvPort | undefined;
+      let outPort: DvPort | undefined;
+      if (sw) {
+        if (r.inIf !== 0) inPort = sw.ports.get(r.inIf);
+        if (r.outIf !== 0) outPort = sw.ports.get(r.outIf);
+      }
+      if (inPort) {
+        r.inPortgroup = inPort.portgroup;
+        if (inPort.vm) r.inVm = inPort.vm;
+      } else {
+        const pg = (hasVlans && r.srcVlan !== 0 ? this.vlans.get(r.srcVlan) : undefined) ?? (hasCidrs ? this.cidrs.lookup(r.srcAddr) : undefined);
+        if (pg !== undefined) r.inPortgroup = pg;
+        else if (vds && r.inIf !== 0) {
+          r.inPortgroup = UNMAPPED;
+          this.noteUnmapped(r, sw, r.inIf, 'in');
+        }
+      }
+      if (outPort) {
+        r.outPortgroup = outPort.portgroup;
+        if (outPort.vm) r.outVm = outPort.vm;
+      } else {
+        const vlan = r.dstVlan || r.srcVlan;
+        const pg = (hasVlans && vlan !== 0 ? this.vlans.get(vlan) : undefined) ?? (hasCidrs ? this.cidrs.lookup(r.dstAddr) : undefined);
+        if (pg !== undefined) r.outPortgroup = pg;
+        else if (vds && r.outIf !== 0) {
+          r.outPortgroup = UNMAPPED;
+          this.noteUnmapped(r, sw, r.outIf, 'out');
+        }
+      }
+      if (sw && (inPort?.kind === 'uplink' || (inPort?.kind === undefined && r.vmwIngressAttr === 1))
+        && (outPort?.kind === 'vm' || (outPort !== undefined && outPort.kind === undefined && r.vmwEgressAttr !== 1) || (outPort === undefined && r.vmwEgressAttr === 2))
+        && (sw.vmAddrs.has(r.srcAddr) || sw.vmCidrs.lookup(r.srcAddr) !== undefined)) {
+        r.duplicate = 1;
+      }
+      if (hasVips) this.enrichVip(r, inPort);
+    }
+  }
+
+  private enrichVip(r: EnrichedFlow, inPort: DvPort | undefined): void {
+    const d = this.vipByAddr.size ? getAddrPort(this.vipByAddr, r.dstAddr, r.dstPort) : undefined;
+    if (d && protoMatches(d.vip, r.proto)) {
+      r.vip = d.vip.name;
+      r.vipAddr = d.address;
+      r.vipPort = r.dstPort;
+      r.vipLeg = 'client-vip';
+      return;
+    }
+    const s = this.vipByAddr.size ? getAddrPort(this.vipByAddr, r.srcAddr, r.srcPort) : undefined;
+    if (s && protoMatches(s.vip, r.proto)) {
+      r.vip = s.vip.name;
+      r.vipAddr = s.address;
+      r.vipPort = r.srcPort;
+      const direct = s.vip.lbKind === 'dr' || s.vip.lbKind === 'tun';
+      r.vipLeg = direct ? 'server-client' : 'vip-client';
+      if (direct && inPort) {
+        // Which real server answered: the one whose address or VM the exporting port belongs to.
+        const server = s.vip.pools.flatMap((p) => p.servers).find((x) => (inPort.vm !== undefined && x.name === inPort.vm) || (inPort.ips ?? []).includes(x.address));
+        if (server) r.backend = server.name;
+      }
+      return;
+    }
+    if (!this.serverByAddr.size) return;
+    // LVS tunnel mode: the LB sends IP-in-IP (4) or IPv6-in-IPv4 (41) to the server, no ports.
+    const tunnel = r.proto === 4 || r.proto === 41;
+    const ds = tunnel ? this.serverByAddr.get(r.dstAddr)?.values().next().value : getAddrPort(this.serverByAddr, r.dstAddr, r.dstPort);
+    if (ds) {
+      r.vip = ds.vip.name;
+      r.vipAddr = ds.vipAddr;
+      r.vipPort = ds.vip.port ?? 0;
+      r.vipLeg = 'lb-server';
+      r.backend = ds.server.name;
+      return;
+    }
+    const ss = getAddrPort(this.serverByAddr, r.srcAddr, r.srcPort);
+    if (ss) {
+      r.vip = ss.vip.name;
+      r.vipAddr = ss.vipAddr;
+      r.vipPort = ss.vip.port ?? 0;
+      r.vipLeg = 'server-lb';
+      r.backend = ss.server.name;
+    }
+  }
+
+  private noteUnmapped(r: EnrichedFlow, sw: SwitchIndex | undefined, port: number, side: 'in' | 'out'): void {
+    const key = `${r.exporter}|${r.domain}|${port}|${side}`;
+    const u = this.unmapped.get(key);
+    if (u) {
+      u.flows++;
+      if (r.timeReceived > u.lastSeen) u.lastSeen = r.timeReceived;
+    } else if (this.unmapped.size < Enricher.MAX_UNMAPPED) {
+      this.unmapped.set(key, { exporter: r.exporter, domain: r.domain, switch: sw?.name ?? '', port, side, flows: 1, lastSeen: r.timeReceived });
+    } else this.unmappedOverflow++;
+  }
+
+  /** dvPorts seen without a mapping, most flows first. */
+  unmappedPorts(): UnmappedPort[] {
+    return [...this.unmapped.values()].sort((a, b) => b.flows - a.flows || a.exporter.localeCompare(b.exporter) || a.port - b.port);
+  }
+
+  /** Carry the unmapped list over to the enricher of a reloaded inventory (ports now mapped drop out). */
+  inheritUnmapped(prev: Enricher): void {
+    for (const [k, u] of prev.unmapped) {
+      const sw = this.byExporter.get(`${u.exporter}/${u.domain}`) ?? this.byExporter.get(u.exporter);
+      if (sw?.ports.has(u.port)) continue;
+      this.unmapped.set(k, { ...u, switch: sw?.name ?? u.switch });
+    }
+  }
+}
+
+function isWildcard(a: string): boolean {
+  return a === '' || a === '*' || a === '0.0.0.0' || a === '::';
+}
+
+function protoMatches(v: Vip, proto: number): boolean {
+  return v.proto === 'any' || (v.proto === 'tcp' && proto === 6) || (v.proto === 'udp' && proto === 17);
+}
