@@ -10,16 +10,23 @@ import type { Registry } from 'prom-client';
 import { timingSafeEqual } from 'node:crypto';
 import type { FlowQuery } from '@dvflow/collector/src/query/flowQuery.ts';
 import type { ExporterRegistry } from '@dvflow/collector/src/collector/exporterRegistry.ts';
+import type { InventoryService } from '@dvflow/collector/src/inventory/inventoryService.ts';
 import exporterRoutes from './routes/exporters.ts';
 import queryRoutes from './routes/query.ts';
+import pcapRoutes, { type PcapUploadTarget } from './routes/pcap.ts';
+import { inventorySuggestions } from './inventorySuggestions.ts';
 
 export interface DvflowContext {
   flowQuery: FlowQuery;
   exporters: ExporterRegistry | null;
   metrics: Registry;
   token: string;
+  /** Portgroups and VIPs (null: this process keeps none). */
+  inventory?: InventoryService | null;
   /** Extra health facts (store, collector). */
   health: () => Promise<Record<string, unknown>>;
+  /** Capture ingest for POST /api/v1/pcap; absent when this process stores no flows (web role): 503. */
+  pcap?: PcapUploadTarget | null;
 }
 
 declare module 'fastify' {
@@ -63,7 +70,9 @@ export async function buildServer(ctx: DvflowContext, log: Logger | false): Prom
     api.get('/health', { schema: { summary: 'Liveness and store status' } }, async () => ({ ok: true, ...(await ctx.health()) }));
     await api.register(exporterRoutes);
     await api.register(queryRoutes);
-    await api.register((await import('./routes/filter.ts')).default);
+    await api.register(pcapRoutes);
+    await api.register((await import('./routes/filter.ts')).default, { suggestions: ctx.inventory ? inventorySuggestions(ctx.inventory, ctx.exporters) : undefined });
+    await api.register((await import('./routes/inventory.ts')).default, { inventory: ctx.inventory ?? null });
   }, { prefix: '/api/v1' });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

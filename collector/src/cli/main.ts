@@ -10,6 +10,9 @@ import { statOrders, type StatOrder } from '../query/statElements.ts';
 import { compileFilter } from '../query/filterSql.ts';
 import { ClickHouseStore } from '../storage/clickhouseStore.ts';
 import { renderResponse, checkOutputFormat } from './nfdumpOutput.ts';
+import { CliError } from './cliError.ts';
+import { addInventoryCommands } from './inventoryCommands.ts';
+import { addPcapCommand } from './pcapCommand.ts';
 
 function int(v: string): number {
   const n = Number(v);
@@ -39,6 +42,7 @@ function daemonCommand(program: Command, role: Role, description: string): void 
     .option('--sampling <rate>', 'sampling rate for exporters that announce none, e.g. a dvSwitch (default 1)', int)
     .option('--receive-buffer <bytes>', 'UDP socket receive buffer (default 33554432)', int)
     .option('--log-level <level>', 'trace|debug|info|warn|error (default info)')
+    .option('--pcap-watch <dir>', 'drop folder: captures copied there are ingested once each (pcap.watch)')
     .action(async (opts: Record<string, string | number | undefined>) => {
       const overrides = {
         data: opts.data,
@@ -47,6 +51,7 @@ function daemonCommand(program: Command, role: Role, description: string): void 
         http: { port: opts.httpPort, bind: opts.httpBind },
         sampling: { default: opts.sampling },
         log: { level: opts.logLevel },
+        pcap: { watch: opts.pcapWatch },
       };
       const config = loadConfig(opts.config as string | undefined, overrides);
       const d = await startDaemon(config, { role });
@@ -79,7 +84,11 @@ export function buildProgram(): Command {
       '  vip NAME|ADDR[:PORT]                    flows of a load-balancer VIP\n' +
       '  exporter NAME|ADDR                      flows from one exporter (nfdump\'s "exporter id N" still works)\n' +
       '  source netflow|pcap                     where the flow came from\n' +
-      '  vni N                                   VXLAN segment')
+      '  vni N                                   VXLAN segment\n' +
+      '  [in|out] vm NAME                        flows from/to a VM (by its dvPort)\n' +
+      '  backend NAME                            flows to/from a VIP\'s real server\n' +
+      '  leg client-vip|vip-client|lb-server|server-lb|server-client   one leg of load-balanced traffic\n' +
+      '  duplicate                               2nd sighting of a VM-to-VM flow in one dvSwitch ("not duplicate" counts once)')
     .argument('[filter...]', 'nfdump filter expression')
     .option('--api <url>', 'daemon API to ask', process.env.DVFLOW_API ?? 'http://127.0.0.1:8080')
     .option('--clickhouse-url <url>', 'query a ClickHouse server directly instead of the daemon')
@@ -87,12 +96,12 @@ export function buildProgram(): Command {
     .option('--clickhouse-password <password>', 'ClickHouse password (or DVFLOW_CLICKHOUSE_PASSWORD)', process.env.DVFLOW_CLICKHOUSE_PASSWORD ?? '')
     .option('--clickhouse-database <db>', 'ClickHouse database', 'default')
     .option('-t <window>', 'time window yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss]; flows wholly inside it')
-    .option('-s <stat>', 'statistic element[:p][/order], repeatable: srcip, dstip, ip, srcport, dstport, port, proto, ...', collect)
+    .option('-s <stat>', 'statistic element[:p][/order], repeatable: srcip, dstip, ip, srcport, dstport, port, proto, ..., portgroup, vip, backend, leg, vm, exporter', collect)
     .option('-n <num>', 'top N for statistics (0 = all)', int, 10)
     .option('-c <num>', 'list at most N flows', int)
     .addOption(new Option('-O <order>', 'order listed flows by').choices([...statOrders]))
     .option('-a', 'aggregate flows on the 5-tuple (proto, src/dst ip, src/dst port)')
-    .option('-A <fields>', 'aggregate on these fields, comma separated: proto, srcip, dstip, srcport, dstport, srcip4/N, dstip4/N, srcip6/N, dstip6/N, srcvlan, dstvlan, inif, outif, srcas, dstas, tos, srctos, dsttos, ..., portgroup, vip', collect)
+    .option('-A <fields>', 'aggregate on these fields, comma separated: proto, srcip, dstip, srcport, dstport, srcip4/N, dstip4/N, srcip6/N, dstip6/N, srcvlan, dstvlan, inif, outif, srcas, dstas, tos, srctos, dsttos, ..., portgroup, vip, backend, leg, invm, outvm', collect)
     .option('-b', 'aggregate a flow and its reverse into one bidirectional record')
     .option('-B', 'as -b (bidirectional; the first flow seen gives the direction)')
     .option('-P <filter>', 'filter applied to the aggregated records (with -a, -A, -b), e.g. "flows > 10 and bytes > 1M"')
@@ -131,6 +140,8 @@ export function buildProgram(): Command {
       const res = o.clickhouseUrl ? await queryDirect(o, req) : await queryApi(String(o.api), req);
       process.stdout.write(renderResponse(res, { format: String(o.o), plain: Boolean(o.N), quiet: Boolean(o.q), topN: req.topN ?? 10, long6: Boolean(o['6']) }));
     });
+  addInventoryCommands(program);
+  addPcapCommand(program);
   return program;
 }
 
@@ -160,9 +171,7 @@ async function queryApi(api: string, req: QueryRequest): Promise<QueryResponse> 
   return json;
 }
 
-export class CliError extends Error {
-  override name = 'CliError';
-}
+export { CliError };
 
 export async function main(argv: string[]): Promise<void> {
   try {

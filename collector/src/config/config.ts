@@ -42,6 +42,17 @@ export interface DvflowConfig {
     default: number;
     exporters: ExporterSamplingConfig[];
   };
+  /** Portgroup and VIP inventory (README "Portgroups and VIPs"); imported files also live in <data>/inventory. */
+  inventory: {
+    /** Portgroup inventories: YAML/JSON/CSV (dvPorts, VLANs, CIDRs) or govc JSON output. */
+    files: string[];
+    /** Load-balancer configs: haproxy.cfg, keepalived.conf, ldirectord.cf or the VIP YAML. */
+    vipFiles: string[];
+    /** How often files are checked for changes (they are reloaded without a restart), seconds. */
+    reloadSeconds: number;
+    /** Live sync from vCenter (SOAP); empty url = off. Password also from DVFLOW_VCENTER_PASSWORD. */
+    vcenter: { url: string; user: string; password: string; insecure: boolean; refreshSeconds: number };
+  };
   http: {
     port: number;
     bind: string;
@@ -63,6 +74,20 @@ export interface DvflowConfig {
     flows_1h: string;
     exporter_stats: string;
   };
+  pcap: {
+    /** Drop folder the daemon watches ('' = none): every capture that appears there is ingested once. */
+    watch: string;
+    /**
+     * What happens to a drop-folder file once ingested: 'move' it to <watch>/done/ (or <watch>/failed/ when it could
+     * not be read to the end), or 'mark' it: leave it in place and remember it (<data>/pcap-done.json either way).
+     */
+    afterIngest: 'move' | 'mark';
+    /** Largest capture POST /api/v1/pcap accepts, in bytes (413 beyond). */
+    maxUploadBytes: number;
+    /** Flow timeouts for captures, seconds: a flow ends after this long (active) or this long without a packet (idle). nfpcapd's -e defaults. */
+    activeTimeout: number;
+    idleTimeout: number;
+  };
   log: { level: string };
 }
 
@@ -71,6 +96,7 @@ export const defaultConfig: DvflowConfig = {
   clickhouse: { url: '', user: 'default', password: '', database: 'default', cluster: '' },
   netflow: { port: 23456, bind: '0.0.0.0', receiveBuffer: 32 * 1024 * 1024, keyByPort: true },
   sampling: { default: 1, exporters: [] },
+  inventory: { files: [], vipFiles: [], reloadSeconds: 5, vcenter: { url: '', user: '', password: '', insecure: false, refreshSeconds: 300 } },
   http: { port: 8080, bind: '127.0.0.1', token: '' },
   writer: { batchRows: 50_000, flushMs: 1000, maxQueueRows: 1_000_000 },
   retention: {
@@ -80,6 +106,7 @@ export const defaultConfig: DvflowConfig = {
     flows_1h: '730 DAY',
     exporter_stats: '90 DAY',
   },
+  pcap: { watch: '', afterIngest: 'move', maxUploadBytes: 4 * 1024 ** 3, activeTimeout: 300, idleTimeout: 60 },
   log: { level: 'info' },
 };
 
@@ -160,6 +187,14 @@ export function validateConfig(c: DvflowConfig): DvflowConfig {
   if (c.writer.batchRows < 1 || c.writer.flushMs < 10 || c.writer.maxQueueRows < c.writer.batchRows) {
     throw new ConfigError('writer: need batchRows >= 1, flushMs >= 10 and maxQueueRows >= batchRows');
   }
+  if (c.inventory.reloadSeconds < 1 || c.inventory.vcenter.refreshSeconds < 10) throw new ConfigError('inventory: need reloadSeconds >= 1 and vcenter.refreshSeconds >= 10');
+  if (c.inventory.vcenter.url && !/^https?:\/\//.test(c.inventory.vcenter.url)) throw new ConfigError(`inventory.vcenter.url must be https://vcenter, got '${c.inventory.vcenter.url}'`);
+  if (c.pcap.afterIngest !== 'move' && c.pcap.afterIngest !== 'mark') {
+    throw new ConfigError(`pcap.afterIngest must be 'move' or 'mark', got '${c.pcap.afterIngest}'`);
+  }
+  if (!(c.pcap.maxUploadBytes >= 1) || !(c.pcap.activeTimeout > 0) || !(c.pcap.idleTimeout > 0)) {
+    throw new ConfigError('pcap: need maxUploadBytes >= 1 and activeTimeout, idleTimeout > 0 (seconds)');
+  }
   if (c.clickhouse.url && !/^https?:\/\//.test(c.clickhouse.url)) {
     throw new ConfigError(`clickhouse.url must be http(s)://host:port, got '${c.clickhouse.url}'`);
   }
@@ -177,9 +212,11 @@ export function loadConfig(configFile: string | undefined, overrides: Plain = {}
   const env: Plain = {};
   if (process.env.DVFLOW_HTTP_TOKEN) env.http = { token: process.env.DVFLOW_HTTP_TOKEN };
   if (process.env.DVFLOW_CLICKHOUSE_PASSWORD) env.clickhouse = { password: process.env.DVFLOW_CLICKHOUSE_PASSWORD };
+  if (process.env.DVFLOW_VCENTER_PASSWORD) env.inventory = { vcenter: { password: process.env.DVFLOW_VCENTER_PASSWORD } };
   merged = merge(merged, env, '');
   merged = merge(merged, overrides, '');
   const c = merged as unknown as DvflowConfig;
   c.data = resolve(c.data);
+  if (c.pcap.watch) c.pcap.watch = resolve(c.pcap.watch);
   return validateConfig(c);
 }

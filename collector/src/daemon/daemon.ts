@@ -6,8 +6,9 @@ import pino, { type Logger } from 'pino';
 import type { DvflowConfig } from '../config/config.ts';
 import { ClickHouseStore } from '../storage/clickhouseStore.ts';
 import { migrate } from '../storage/migrator.ts';
-import { BatchWriter } from '../storage/batchWriter.ts';
-import { flowColumns, writeFlowRow, type EnrichedFlow } from '../storage/flowRows.ts';
+import type { BatchWriter } from '../storage/batchWriter.ts';
+import type { EnrichedFlow } from '../storage/flowRows.ts';
+import { createFlowSink, type FlowSink } from '../ingest/flowSink.ts';
 import { TemplateCache } from '../decoders/templateCache.ts';
 import { NetflowCollector } from '../collector/netflowCollector.ts';
 import { ExporterRegistry, exporterStatsColumns } from '../collector/exporterRegistry.ts';
@@ -15,6 +16,11 @@ import { createCollectorMetrics } from '../collector/collectorMetrics.ts';
 import { FlowQuery } from '../query/flowQuery.ts';
 import { compileFilter } from '../query/filterSql.ts';
 import type { FlowRecord } from '../flow/flowRecord.ts';
+import { InventoryService } from '../inventory/inventoryService.ts';
+import { VcenterSync } from '../inventory/vcenter/vcenterInventory.ts';
+import type { PortgroupInventory } from '../inventory/inventoryModel.ts';
+import { PcapService } from '../pcap/pcapService.ts';
+import { DropFolder } from '../pcap/dropFolder.ts';
 
 export type Role = 'start' | 'collect' | 'web';
 
@@ -32,6 +38,11 @@ export interface DaemonHandle {
   log: Logger;
   /** Push records through the same path as decoded datagrams (pcap ingest, tests). */
   ingest: (records: FlowRecord[]) => void;
+  /** The enrichment + writer path itself (null for the web role). */
+  sink: FlowSink | null;
+  /** Capture ingest (upload route, drop folder); null for the web role. */
+  pcap: PcapService | null;
+  inventory: InventoryService;
   close: () => Promise<void>;
 }
 
@@ -87,33 +98,42 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
     let collector: NetflowCollector | null = null;
     let writer: BatchWriter<EnrichedFlow> | null = null;
     let exporters: ExporterRegistry | null = null;
+    let flowSink: FlowSink | null = null;
+    let pcap: PcapService | null = null;
+    // Created for every role: `web` shows it, `start`/`collect` enrich with it.
+    const inventory = new InventoryService({
+      config, log: log.child({ part: 'inventory' }),
+      onChange: (e, merged) => {
+        flowSink?.setEnrich((records) => e.enrich(records));
+        collector?.setInventorySampling(samplingByExporter(merged.portgroups));
+      },
+    });
+    cleanups.push(() => inventory.stop());
+    const vc = config.inventory.vcenter;
+    if (vc.url) {
+      const vlog = log.child({ part: 'vcenter' });
+      const sync = new VcenterSync({
+        url: vc.url, user: vc.user, password: vc.password, insecure: vc.insecure, intervalMs: vc.refreshSeconds * 1000,
+        onInventory: (r) => {
+          for (const w of r.warnings.slice(0, 20)) vlog.warn({ line: w.line }, `vCenter: ${w.message}`);
+          inventory.setVcenter(sync.url, r.inventory);
+        },
+        onError: (e) => inventory.setVcenter(sync.url, null, e.message),
+        log: vlog,
+      });
+      sync.start();
+      cleanups.push(() => sync.stop());
+    }
     let ingest: (records: FlowRecord[]) => void = () => {
       throw new Error('this role does not ingest flows');
     };
 
     if (o.role === 'start' || o.role === 'collect') {
-      const w = new BatchWriter<EnrichedFlow>({
-        table: 'flows', columns: flowColumns, encode: writeFlowRow, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs,
-        maxQueueRows: config.writer.maxQueueRows, insert: (t, c, b) => store.insertTsv(t, c, b), concurrency: 2,
-      });
+      const sink = createFlowSink({ store, config, log, metrics });
+      flowSink = sink;
+      const w = sink.writer;
       writer = w;
-      w.on('inserted', (rows: number, ms: number) => metrics.insertSeconds.observe({ table: 'flows' }, ms / 1000));
-      w.on('insertError', (e: Error, rows: number) => {
-        metrics.insertFailed.inc({ table: 'flows' }, rows);
-        log.error({ err: e.message, rows }, 'insert into flows failed');
-      });
-      let droppedSeen = 0;
-      ingest = (records) => {
-        for (const r of records) w.push(r);
-        metrics.queueDepth.set({ table: 'flows' }, w.pendingRows);
-        if (w.stats.rowsDropped !== droppedSeen) {
-          metrics.dropped.inc({ table: 'flows' }, w.stats.rowsDropped - droppedSeen);
-          if (droppedSeen === 0 || Math.floor(w.stats.rowsDropped / 10000) !== Math.floor(droppedSeen / 10000)) {
-            log.warn({ dropped: w.stats.rowsDropped, queue: w.pendingRows }, 'write queue full: dropping flow records');
-          }
-          droppedSeen = w.stats.rowsDropped;
-        }
-      };
+      ingest = sink.ingest;
       const ex = new ExporterRegistry(config.netflow.keyByPort);
       exporters = ex;
       ex.restore(await loadExporterTotals(store));
@@ -123,6 +143,7 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
         keyByPort: config.netflow.keyByPort, samplingDefault: config.sampling.default, samplingExporters: config.sampling.exporters,
         templates, exporters: ex, metrics, log, onRecords: ingest,
       });
+      inventory.start();
       await collector.start();
       const c = collector;
       log.info({ udp: c.address }, 'NetFlow/IPFIX collector listening');
@@ -154,6 +175,20 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
         if (body) await store.insertTsv('exporter_stats', exporterStatsColumns, Buffer.from(body));
         saveTemplates(config, templates);
       });
+      const ps = new PcapService({ sink, config: config.pcap, uploadDir: join(config.data, 'uploads'), log: log.child({ part: 'pcap' }) });
+      pcap = ps;
+      if (config.pcap.watch) {
+        const drop = new DropFolder({
+          dir: config.pcap.watch, stateFile: join(config.data, 'pcap-done.json'), afterIngest: config.pcap.afterIngest,
+          ingest: (file, signal) => ps.ingest(file, { signal }), log: log.child({ part: 'pcap-drop' }),
+        });
+        try {
+          await drop.start();
+        } catch (e) {
+          throw new DaemonStartError(`pcap drop folder ${config.pcap.watch} is not usable: ${(e as Error).message}`);
+        }
+        cleanups.push(() => drop.close());
+      }
     }
 
     let httpAddress: DaemonHandle['httpAddress'] = null;
@@ -161,7 +196,7 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       const { buildServer } = await import('@dvflow/web/src/server.ts');
       const w = writer;
       const app = await buildServer({
-        flowQuery, exporters, metrics: metrics.registry, token: config.http.token,
+        flowQuery, exporters, metrics: metrics.registry, token: config.http.token, inventory, pcap,
         health: async () => ({ store: store.description, queueRows: w?.pendingRows ?? 0, droppedRows: w?.stats.rowsDropped ?? 0 }),
       }, log.child({ part: 'http' }));
       try {
@@ -176,11 +211,24 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       log.info({ http: httpAddress }, 'HTTP API listening');
       cleanups.push(() => app.close());
     }
-    return { store, collector, writer, exporters, httpAddress, log, ingest, close };
+    if (o.role === 'web') inventory.start();
+    return { store, collector, writer, exporters, httpAddress, log, ingest, sink: flowSink, pcap, inventory, close };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/** The sampling rate vCenter says each dvSwitch uses, for its exporters (and its Switch IP). */
+function samplingByExporter(pg: PortgroupInventory): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const sw of pg.switches) {
+    const rate = sw.netflow?.samplingRate ?? 0;
+    if (rate <= 1) continue;
+    for (const e of sw.exporters) m.set(e.split('/')[0]!, rate);
+    if (sw.netflow?.switchIp) m.set(sw.netflow.switchIp, rate);
+  }
+  return m;
 }
 
 /** Create the data directory, failing with a clear message (and never looping: Node's recursive mkdir spins on /proc). */

@@ -108,20 +108,29 @@ class FlowKey {
   t1 = 0;
   x = '';
 
-  equals(o: FlowKey): boolean {
-    return this.hash === o.hash && this.p === o.p && this.ports === o.ports && this.a0 === o.a0 && this.b0 === o.b0
-      && this.a1 === o.a1 && this.a2 === o.a2 && this.a3 === o.a3 && this.b1 === o.b1 && this.b2 === o.b2 && this.b3 === o.b3
-      && this.vlans === o.vlans && this.vni === o.vni && this.gre === o.gre && this.span === o.span && this.present === o.present
-      && this.t0 === o.t0
-      && this.t1 === o.t1 && this.x === o.x;
+  /** Same key as flow `id` of the store (its hash already matched). */
+  equalsAt(I: Int32Array, b: number, x: string): boolean {
+    return this.p === I[b + 1] && this.ports === I[b + 2] && this.a0 === I[b + 3] && this.b0 === I[b + 7]
+      && this.a1 === I[b + 4] && this.a2 === I[b + 5] && this.a3 === I[b + 6] && this.b1 === I[b + 8] && this.b2 === I[b + 9]
+      && this.b3 === I[b + 10] && this.vlans === I[b + 11] && this.vni === I[b + 12] && this.gre === I[b + 13]
+      && this.span === I[b + 14] && this.present === I[b + 15] && this.t0 === I[b + 16] && this.t1 === I[b + 17] && this.x === x;
   }
 
-  assign(k: FlowKey): void {
-    this.hash = k.hash; this.p = k.p; this.ports = k.ports;
-    this.a0 = k.a0; this.a1 = k.a1; this.a2 = k.a2; this.a3 = k.a3;
-    this.b0 = k.b0; this.b1 = k.b1; this.b2 = k.b2; this.b3 = k.b3;
-    this.vlans = k.vlans; this.vni = k.vni; this.gre = k.gre; this.span = k.span; this.present = k.present;
-    this.t0 = k.t0; this.t1 = k.t1; this.x = k.x;
+  writeTo(I: Int32Array, b: number): void {
+    I[b] = this.hash; I[b + 1] = this.p; I[b + 2] = this.ports;
+    I[b + 3] = this.a0; I[b + 4] = this.a1; I[b + 5] = this.a2; I[b + 6] = this.a3;
+    I[b + 7] = this.b0; I[b + 8] = this.b1; I[b + 9] = this.b2; I[b + 10] = this.b3;
+    I[b + 11] = this.vlans; I[b + 12] = this.vni; I[b + 13] = this.gre; I[b + 14] = this.span; I[b + 15] = this.present;
+    I[b + 16] = this.t0; I[b + 17] = this.t1;
+  }
+
+  readFrom(I: Int32Array, b: number, x: string): this {
+    this.hash = I[b]; this.p = I[b + 1]; this.ports = I[b + 2];
+    this.a0 = I[b + 3]; this.a1 = I[b + 4]; this.a2 = I[b + 5]; this.a3 = I[b + 6];
+    this.b0 = I[b + 7]; this.b1 = I[b + 8]; this.b2 = I[b + 9]; this.b3 = I[b + 10];
+    this.vlans = I[b + 11]; this.vni = I[b + 12]; this.gre = I[b + 13]; this.span = I[b + 14]; this.present = I[b + 15];
+    this.t0 = I[b + 16]; this.t1 = I[b + 17]; this.x = x;
+    return this;
   }
 
   /** Fills the key from a packet; `withContext` false gives nfpcapd's bare 5-tuple. */
@@ -189,111 +198,163 @@ function mix(h: number, v: number): number {
   return h ^ (h >>> 16);
 }
 
-/** Open-addressing hash table of flows by key (linear probing, backward-shift deletion). */
-class FlowIndex {
-  private slots: (Flow | null)[] = new Array(1024).fill(null);
-  private hashes = new Int32Array(1024);
-  private mask = 1023;
-  size = 0;
+// ---- flow state: typed arrays indexed by flow id ---------------------------------------------------------------
+// No object per flow: nothing for the garbage collector to trace, promote or compact, no write barriers when the
+// activity list is relinked, and a flow's numbers sit in two small blocks of memory. Ids are reused; a generation
+// number tells a reused id from the flow a fragment group still remembers.
 
-  find(k: FlowKey): Flow | null {
-    const slots = this.slots;
-    const hashes = this.hashes;
-    const h = k.hash;
-    for (let i = h & this.mask; ; i = (i + 1) & this.mask) {
-      const f = slots[i];
-      if (f === null) return null;
-      if (hashes[i] === h && f.equals(k)) return f;
+// One 128-byte block per flow holds everything a packet touches: the key, the list links, the counters, first and
+// last seen. `I` and `F` view the same memory (int32 and float64 slots). What only creation and emission need sits
+// in `C` and `M`.
+const SI = 32; // int32 slots per flow; key in 0–17 (as FlowKey.writeTo)
+const I_PREV = 18; // activity list (least recently active first)
+const I_NEXT = 19;
+const I_CPREV = 20; // creation list (oldest first)
+const I_CNEXT = 21;
+const I_FLAGSTTL = 22; // TCP flags | min TTL << 8 | max TTL << 16
+const I_LIVE = 23;
+const SF = 16; // float64 slots per flow (the same 128 bytes)
+const F_FIRST = 12;
+const F_LAST = 13;
+const F_PACKETS = 14;
+const F_BYTES = 15;
+const SC = 8; // cold int32 slots per flow in `C`
+const C_ICMPT = 0;
+const C_ICMPC = 1;
+const C_TOS = 2;
+const C_IFID = 3;
+const C_FRAGS = 4;
+const C_GEN = 5;
+const NIL = -1;
+
+class FlowStore {
+  I = new Int32Array(1024 * SI);
+  F = new Float64Array(this.I.buffer);
+  C = new Int32Array(1024 * SC);
+  /** Source and destination MAC per flow. */
+  M = new Float64Array(1024 * 2);
+  /** Key overflow (more than two VLANs, IPv6 tunnel endpoints); '' for nearly every flow. */
+  readonly X: string[] = [];
+  readonly E: (FlowEncap | null)[] = [];
+  private cap = 1024;
+  private used = 0;
+  private readonly free: number[] = [];
+  private gen = 0;
+
+  alloc(): number {
+    let id: number;
+    if (this.free.length > 0) id = this.free.pop()!;
+    else {
+      if (this.used === this.cap) this.grow();
+      id = this.used++;
+      this.X.push('');
+      this.E.push(null);
     }
+    this.C[id * SC + C_GEN] = ++this.gen | 0;
+    return id;
   }
 
-  insert(f: Flow): void {
-    if ((this.size + 1) * 2 > this.slots.length) this.grow();
-    this.place(f);
-    this.size++;
-  }
-
-  remove(f: Flow): void {
-    const slots = this.slots;
-    const hashes = this.hashes;
-    const mask = this.mask;
-    let i = f.hash & mask;
-    while (slots[i] !== f) {
-      if (slots[i] === null) return;
-      i = (i + 1) & mask;
-    }
-    // Shift later members of the probe run back so lookups never stop early.
-    for (let j = (i + 1) & mask; slots[j] !== null; j = (j + 1) & mask) {
-      const home = hashes[j] & mask;
-      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
-      if (!stays) {
-        slots[i] = slots[j];
-        hashes[i] = hashes[j];
-        i = j;
-      }
-    }
-    slots[i] = null;
-    this.size--;
-  }
-
-  private place(f: Flow): void {
-    let i = f.hash & this.mask;
-    while (this.slots[i] !== null) i = (i + 1) & this.mask;
-    this.slots[i] = f;
-    this.hashes[i] = f.hash;
+  release(id: number): void {
+    this.I[id * SI + I_LIVE] = 0;
+    this.E[id] = null;
+    this.X[id] = '';
+    this.free.push(id);
   }
 
   private grow(): void {
-    const old = this.slots;
-    this.slots = new Array(old.length * 2).fill(null);
-    this.hashes = new Int32Array(old.length * 2);
-    this.mask = this.slots.length - 1;
-    for (const f of old) if (f) this.place(f);
+    this.cap *= 2;
+    const i = new Int32Array(this.cap * SI);
+    i.set(this.I);
+    this.I = i;
+    this.F = new Float64Array(i.buffer);
+    const c = new Int32Array(this.cap * SC);
+    c.set(this.C);
+    this.C = c;
+    const m = new Float64Array(this.cap * 2);
+    m.set(this.M);
+    this.M = m;
   }
 }
 
-/** A flow's state; it carries its own key fields (one object per flow, no pointer to chase on lookup). */
-class Flow extends FlowKey {
-  packets = 0;
-  bytes = 0;
-  tcpFlags = 0;
-  minTtl = 255;
-  maxTtl = 0;
-  fragments = 0;
-  first: number;
-  last: number;
-  firstSec: number;
-  lastSec: number;
-  live = true;
-  // Activity order (least recently active first) and creation order.
-  prev: Flow | null = null;
-  next: Flow | null = null;
-  cPrev: Flow | null = null;
-  cNext: Flow | null = null;
+/** Open-addressing hash table of flow ids by key (linear probing, backward-shift deletion): [id, hash] pairs. */
+class FlowIndex {
+  private t = new Int32Array(2048).fill(NIL);
+  private mask = 1023;
+  size = 0;
 
-  constructor(
-    key: FlowKey,
-    readonly icmpType: number,
-    readonly icmpCode: number,
-    readonly tos: number,
-    readonly srcMac: number,
-    readonly dstMac: number,
-    readonly encap: FlowEncap | null,
-    readonly interfaceId: number,
-    ts: number,
-  ) {
-    super();
-    this.assign(key);
-    this.first = ts;
-    this.last = ts;
-    this.firstSec = Math.floor(ts / 1000);
-    this.lastSec = this.firstSec;
+  find(k: FlowKey, st: FlowStore): number {
+    const t = this.t;
+    const mask = this.mask;
+    const h = k.hash;
+    const I = st.I;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const id = t[2 * i];
+      if (id === NIL) return NIL;
+      if (t[2 * i + 1] === h && k.equalsAt(I, id * SI, st.X[id])) return id;
+    }
   }
+
+  insert(id: number, h: number): void {
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    this.place(id, h);
+    this.size++;
+  }
+
+  remove(id: number, h: number): void {
+    const t = this.t;
+    const mask = this.mask;
+    let i = h & mask;
+    while (t[2 * i] !== id) {
+      if (t[2 * i] === NIL) return;
+      i = (i + 1) & mask;
+    }
+    // Shift later members of the probe run back so lookups never stop early.
+    for (let j = (i + 1) & mask; t[2 * j] !== NIL; j = (j + 1) & mask) {
+      const home = t[2 * j + 1] & mask;
+      const stays = i <= j ? home > i && home <= j : home > i || home <= j;
+      if (!stays) {
+        t[2 * i] = t[2 * j];
+        t[2 * i + 1] = t[2 * j + 1];
+        i = j;
+      }
+    }
+    t[2 * i] = NIL;
+    this.size--;
+  }
+
+  private place(id: number, h: number): void {
+    const t = this.t;
+    let i = h & this.mask;
+    while (t[2 * i] !== NIL) i = (i + 1) & this.mask;
+    t[2 * i] = id;
+    t[2 * i + 1] = h;
+  }
+
+  private grow(): void {
+    const old = this.t;
+    this.t = new Int32Array(old.length * 2).fill(NIL);
+    this.mask = old.length - 1;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== NIL) this.place(old[i], old[i + 1]);
+  }
+}
+
+/** What a new flow with a remembered flow's key needs (fragments arriving after that flow ended). */
+interface FlowProto {
+  key: FlowKey;
+  icmpType: number;
+  icmpCode: number;
+  tos: number;
+  srcMac: number;
+  dstMac: number;
+  encap: FlowEncap | null;
 }
 
 /** A datagram's fragments: the flow its first fragment went to, or fragments waiting for it. */
 interface FragGroup {
-  flow: Flow | null;
+  /** Flow id and generation (NIL when none yet), and how to recreate it once it ended. */
+  flow: number;
+  gen: number;
+  proto: FlowProto | null;
   /** False when the first fragment carried a tunnel: the inner packet was counted whole already. */
   countBytes: boolean;
   lastSeen: number;
@@ -310,13 +371,14 @@ export class FlowTable {
     packets: 0, flowPackets: 0, bytes: 0, flowsCreated: 0, flowsEmitted: 0, evicted: 0, malformed: {}, skipped: {},
     byEncap: {}, fragments: { total: 0, first: 0, nonFirst: 0, attributed: 0, orphaned: 0, dropped: 0 },
   };
+  private readonly store = new FlowStore();
   private readonly flows = new FlowIndex();
   private readonly scratch = new FlowKey();
   private readonly frags = new Map<string, FragGroup>();
-  private lruHead: Flow | null = null;
-  private lruTail: Flow | null = null;
-  private ageHead: Flow | null = null;
-  private ageTail: Flow | null = null;
+  private lruHead = NIL;
+  private lruTail = NIL;
+  private ageHead = NIL;
+  private ageTail = NIL;
   private now = -Infinity;
   private lastSweep = -Infinity;
   // nfpcapd's expiry clock (whole seconds).
@@ -358,11 +420,12 @@ export class FlowTable {
     st.packets++;
     if (ts > this.now) this.now = ts;
     if (result.kind === 'ip') {
-      const kinds = result.encap?.kinds;
-      if (kinds && kinds.length > 0) {
+      const enc = result.encap;
+      if (enc !== null && enc.kinds.length > 0) {
+        const kinds = enc.kinds;
         for (let i = 0; i < kinds.length; i++) st.byEncap[kinds[i]] = (st.byEncap[kinds[i]] ?? 0) + 1;
       } else st.byEncap.none = (st.byEncap.none ?? 0) + 1;
-      if (result.fragment || result.encap?.outerFragment) this.addFragment(result, ts, interfaceId);
+      if (result.fragment !== null || (enc !== null && enc.outerFragment !== null)) this.addFragment(result, ts, interfaceId);
       else this.count(result, ts, interfaceId, result.ipLength);
     } else if (result.kind === 'malformed') {
       st.malformed[result.reason] = (st.malformed[result.reason] ?? 0) + 1;
@@ -379,14 +442,16 @@ export class FlowTable {
       for (const [k, g] of this.frags) this.expireFragGroup(k, g);
     } else this.stats.fragments.dropped += [...this.frags.values()].reduce((n, g) => n + (g.held ? 1 : 0), 0);
     this.frags.clear();
-    while (this.ageHead) this.end(this.ageHead, END_FORCED);
+    while (this.ageHead !== NIL) this.end(this.ageHead, END_FORCED);
   }
 
   /** Ends flows idle or active for too long at packet time `now` (ms); add() calls it as time passes. */
   sweep(now: number): void {
     this.lastSweep = now;
-    while (this.lruHead && now - this.lruHead.last > this.idle) this.end(this.lruHead, END_IDLE);
-    while (this.ageHead && now - this.ageHead.first > this.active) this.end(this.ageHead, END_ACTIVE);
+    const F = this.store.F;
+    while (this.lruHead !== NIL && now - F[this.lruHead * SF + F_LAST] > this.idle) this.end(this.lruHead, END_IDLE);
+    while (this.ageHead !== NIL && now - F[this.ageHead * SF + F_FIRST] > this.active) this.end(this.ageHead, END_ACTIVE);
+    if (this.frags.size === 0) return;
     for (const [k, g] of this.frags) {
       if (now - g.lastSeen <= this.fragTimeout) break;
       this.expireFragGroup(k, g);
@@ -395,8 +460,8 @@ export class FlowTable {
 
   // ---- counting -----------------------------------------------------------------------------------------------
 
-  /** Adds one datagram of `bytes` to its flow; returns the flow (null when emitted at once in nfpcapd mode). */
-  private count(pkt: DecodedPacket, ts: number, interfaceId: number, bytes: number): Flow | null {
+  /** Adds one datagram of `bytes` to its flow; returns the flow (NIL when emitted at once in nfpcapd mode). */
+  private count(pkt: DecodedPacket, ts: number, interfaceId: number, bytes: number): number {
     const st = this.stats;
     st.flowPackets++;
     st.bytes += bytes;
@@ -406,20 +471,22 @@ export class FlowTable {
       this.update(f, pkt, ts, bytes);
       this.stats.flowsCreated++;
       this.emit(f, END_FORCED);
-      return null;
+      this.store.release(f);
+      return NIL;
     }
     const key = this.scratch.set(pkt, !this.compat);
-    let f = this.flows.find(key);
-    if (f && !this.compat) {
-      if (ts - f.last > this.idle) {
+    let f = this.flows.find(key, this.store);
+    if (f !== NIL && !this.compat) {
+      const F = this.store.F;
+      if (ts - F[f * SF + F_LAST] > this.idle) {
         this.end(f, END_IDLE);
-        f = null;
-      } else if (ts - f.first > this.active) {
+        f = NIL;
+      } else if (ts - F[f * SF + F_FIRST] > this.active) {
         this.end(f, END_ACTIVE);
-        f = null;
+        f = NIL;
       }
     }
-    if (!f) f = this.link(this.newFlow(key, pkt, ts, interfaceId));
+    if (f === NIL) f = this.link(this.newFlow(key, pkt, ts, interfaceId));
     else this.touch(f);
     this.update(f, pkt, ts, bytes);
     if (this.tcpEnd && pkt.proto === 6 && (pkt.tcpFlags & 0x05) !== 0) {
@@ -428,108 +495,194 @@ export class FlowTable {
     return f;
   }
 
-  private update(f: Flow, pkt: DecodedPacket, ts: number, bytes: number): void {
-    f.packets++;
-    f.bytes += bytes;
-    f.tcpFlags |= pkt.tcpFlags;
-    if (pkt.ttl < f.minTtl) f.minTtl = pkt.ttl;
-    if (pkt.ttl > f.maxTtl) f.maxTtl = pkt.ttl;
-    this.seen(f, ts);
+  private update(f: number, pkt: DecodedPacket, ts: number, bytes: number): void {
+    const I = this.store.I;
+    const F = this.store.F;
+    const d = f * SF;
+    F[d + F_PACKETS]++;
+    F[d + F_BYTES] += bytes;
+    const ft = I[f * SI + I_FLAGSTTL];
+    const ttl = pkt.ttl;
+    let min = (ft >>> 8) & 0xff;
+    let max = ft >>> 16;
+    if (ttl < min) min = ttl;
+    if (ttl > max) max = ttl;
+    I[f * SI + I_FLAGSTTL] = ((ft | pkt.tcpFlags) & 0xff) | (min << 8) | (max << 16);
+    if (ts > F[d + F_LAST]) F[d + F_LAST] = ts;
+    else if (ts < F[d + F_FIRST]) F[d + F_FIRST] = ts;
   }
 
-  private seen(f: Flow, ts: number): void {
-    if (ts > f.last) {
-      f.last = ts;
-      f.lastSec = Math.floor(ts / 1000);
-    } else if (ts < f.first) {
-      f.first = ts;
-      f.firstSec = Math.floor(ts / 1000);
-    }
+  private seen(f: number, ts: number): void {
+    const F = this.store.F;
+    const d = f * SF;
+    if (ts > F[d + F_LAST]) F[d + F_LAST] = ts;
+    else if (ts < F[d + F_FIRST]) F[d + F_FIRST] = ts;
+  }
+
+  private live(f: number, gen: number): boolean {
+    return f !== NIL && this.store.I[f * SI + I_LIVE] === 1 && this.store.C[f * SC + C_GEN] === gen;
   }
 
   /** Adds a new flow to the map and both lists, ending the least recently active one if the table is full. */
-  private link(f: Flow): Flow {
-    if (this.flows.size >= this.maxFlows && this.lruHead) {
+  private link(f: number): number {
+    if (this.flows.size >= this.maxFlows && this.lruHead !== NIL) {
       this.stats.evicted++;
       this.end(this.lruHead, END_RESOURCES);
     }
-    this.flows.insert(f);
+    const I = this.store.I;
+    const b = f * SI;
+    this.flows.insert(f, I[b]);
+    I[b + I_LIVE] = 1;
     this.stats.flowsCreated++;
-    f.prev = this.lruTail;
-    if (this.lruTail) this.lruTail.next = f;
+    I[b + I_PREV] = this.lruTail;
+    I[b + I_NEXT] = NIL;
+    if (this.lruTail !== NIL) I[this.lruTail * SI + I_NEXT] = f;
     else this.lruHead = f;
     this.lruTail = f;
-    f.cPrev = this.ageTail;
-    if (this.ageTail) this.ageTail.cNext = f;
+    I[b + I_CPREV] = this.ageTail;
+    I[b + I_CNEXT] = NIL;
+    if (this.ageTail !== NIL) I[this.ageTail * SI + I_CNEXT] = f;
     else this.ageHead = f;
     this.ageTail = f;
     return f;
   }
 
-  private newFlow(key: FlowKey, pkt: DecodedPacket, ts: number, interfaceId: number): Flow {
+  private newFlow(key: FlowKey, pkt: DecodedPacket, ts: number, interfaceId: number): number {
     // The key holds the addresses as numbers: nothing keeps the reader's chunk alive.
-    return new Flow(key, pkt.icmpType, pkt.icmpCode, pkt.tos, pkt.srcMac, pkt.dstMac, pkt.encap ? summarizeEncap(pkt.encap) : null,
+    return this.fill(key, pkt.icmpType, pkt.icmpCode, pkt.tos, pkt.srcMac, pkt.dstMac, pkt.encap ? summarizeEncap(pkt.encap) : null,
       interfaceId, ts);
   }
 
+  private fill(key: FlowKey, icmpType: number, icmpCode: number, tos: number, srcMac: number, dstMac: number, encap: FlowEncap | null,
+    interfaceId: number, ts: number): number {
+    const st = this.store;
+    const f = st.alloc();
+    const I = st.I;
+    const F = st.F;
+    const C = st.C;
+    const b = f * SI;
+    key.writeTo(I, b);
+    st.X[f] = key.x;
+    st.E[f] = encap;
+    I[b + I_PREV] = I[b + I_NEXT] = I[b + I_CPREV] = I[b + I_CNEXT] = NIL;
+    I[b + I_FLAGSTTL] = 255 << 8; // min TTL starts high, max at 0
+    I[b + I_LIVE] = 0;
+    const d = f * SF;
+    F[d + F_PACKETS] = 0;
+    F[d + F_BYTES] = 0;
+    F[d + F_FIRST] = ts;
+    F[d + F_LAST] = ts;
+    const c = f * SC;
+    C[c + C_ICMPT] = icmpType;
+    C[c + C_ICMPC] = icmpCode;
+    C[c + C_TOS] = tos;
+    C[c + C_IFID] = interfaceId;
+    C[c + C_FRAGS] = 0;
+    st.M[2 * f] = srcMac;
+    st.M[2 * f + 1] = dstMac;
+    return f;
+  }
+
   /** Moves a flow to the most recently active end. */
-  private touch(f: Flow): void {
-    if (this.lruTail === f) return;
-    if (f.prev) f.prev.next = f.next;
-    else this.lruHead = f.next;
-    if (f.next) f.next.prev = f.prev;
-    f.prev = this.lruTail;
-    f.next = null;
-    if (this.lruTail) this.lruTail.next = f;
+  private touch(f: number): void {
+    const tail = this.lruTail;
+    if (tail === f) return;
+    const I = this.store.I;
+    const b = f * SI;
+    const prev = I[b + I_PREV];
+    const next = I[b + I_NEXT];
+    if (prev !== NIL) I[prev * SI + I_NEXT] = next;
+    else this.lruHead = next;
+    if (next !== NIL) I[next * SI + I_PREV] = prev;
+    I[b + I_PREV] = tail;
+    I[b + I_NEXT] = NIL;
+    if (tail !== NIL) I[tail * SI + I_NEXT] = f;
     this.lruTail = f;
   }
 
-  private end(f: Flow, reason: number): void {
-    if (!f.live) return;
-    f.live = false;
-    this.flows.remove(f);
-    if (f.prev) f.prev.next = f.next;
-    else this.lruHead = f.next;
-    if (f.next) f.next.prev = f.prev;
-    else this.lruTail = f.prev;
-    if (f.cPrev) f.cPrev.cNext = f.cNext;
-    else this.ageHead = f.cNext;
-    if (f.cNext) f.cNext.cPrev = f.cPrev;
-    else this.ageTail = f.cPrev;
-    f.prev = f.next = f.cPrev = f.cNext = null;
+  private end(f: number, reason: number): void {
+    const I = this.store.I;
+    const b = f * SI;
+    if (I[b + I_LIVE] !== 1) return;
+    I[b + I_LIVE] = 0;
+    this.flows.remove(f, I[b]);
+    const prev = I[b + I_PREV];
+    const next = I[b + I_NEXT];
+    if (prev !== NIL) I[prev * SI + I_NEXT] = next;
+    else this.lruHead = next;
+    if (next !== NIL) I[next * SI + I_PREV] = prev;
+    else this.lruTail = prev;
+    const cprev = I[b + I_CPREV];
+    const cnext = I[b + I_CNEXT];
+    if (cprev !== NIL) I[cprev * SI + I_CNEXT] = cnext;
+    else this.ageHead = cnext;
+    if (cnext !== NIL) I[cnext * SI + I_CPREV] = cprev;
+    else this.ageTail = cprev;
+    I[b + I_PREV] = I[b + I_NEXT] = I[b + I_CPREV] = I[b + I_CNEXT] = NIL;
     this.emit(f, reason);
+    this.store.release(f);
   }
 
-  private emit(f: Flow, reason: number): void {
+  private emit(f: number, reason: number): void {
     this.stats.flowsEmitted++;
+    const st = this.store;
+    const I = st.I;
+    const F = st.F;
+    const C = st.C;
+    const b = f * SI;
+    const d = f * SF;
+    const c = f * SC;
+    const encap = st.E[f];
     const r = emptyFlowRecord();
     r.source = 'pcap';
     r.capture = this.capture;
     r.version = 0;
-    r.first = Math.floor(f.first);
-    r.last = Math.floor(f.last);
+    r.first = Math.floor(F[d + F_FIRST]);
+    r.last = Math.floor(F[d + F_LAST]);
     r.timeReceived = r.last;
-    const k = f;
-    const v6 = k.p >> 8 === 6;
-    r.srcAddr = formatWords(v6, k.a0, k.a1, k.a2, k.a3);
-    r.dstAddr = formatWords(v6, k.b0, k.b1, k.b2, k.b3);
-    r.proto = k.p & 0xff;
-    r.srcPort = k.ports >>> 16;
-    r.dstPort = k.ports & 0xffff;
-    r.icmpType = f.icmpType;
-    r.icmpCode = f.icmpCode;
-    r.tcpFlags = f.tcpFlags;
-    r.srcTos = f.tos;
-    r.packets = f.packets;
-    r.bytes = f.bytes;
-    r.minTtl = f.packets > 0 ? f.minTtl : 0;
-    r.maxTtl = f.maxTtl;
-    r.inSrcMac = f.srcMac;
-    r.inDstMac = f.dstMac;
-    r.srcVlan = f.encap ? mirroredVlan(f.encap) : 0;
-    r.vni = f.encap?.vni ?? 0;
+    const p = I[b + 1];
+    const ports = I[b + 2];
+    const v6 = p >> 8 === 6;
+    r.srcAddr = formatWords(v6, I[b + 3], I[b + 4], I[b + 5], I[b + 6]);
+    r.dstAddr = formatWords(v6, I[b + 7], I[b + 8], I[b + 9], I[b + 10]);
+    r.proto = p & 0xff;
+    r.srcPort = ports >>> 16;
+    r.dstPort = ports & 0xffff;
+    r.icmpType = C[c + C_ICMPT];
+    r.icmpCode = C[c + C_ICMPC];
+    const ft = I[b + I_FLAGSTTL];
+    r.tcpFlags = ft & 0xff;
+    r.srcTos = C[c + C_TOS];
+    const packets = F[d + F_PACKETS];
+    r.packets = packets;
+    r.bytes = F[d + F_BYTES];
+    r.minTtl = packets > 0 ? (ft >>> 8) & 0xff : 0;
+    r.maxTtl = ft >>> 16;
+    r.inSrcMac = st.M[2 * f];
+    r.inDstMac = st.M[2 * f + 1];
+    r.srcVlan = encap ? mirroredVlan(encap) : 0;
+    r.vni = encap?.vni ?? 0;
     r.endReason = reason;
-    this.onFlow(r, { encap: f.encap, fragments: f.fragments, interfaceId: f.interfaceId });
+    this.onFlow(r, { encap, fragments: C[c + C_FRAGS], interfaceId: C[c + C_IFID] });
+  }
+
+  /** How to recreate flow f with the same key and first-packet facts. */
+  private protoOf(f: number): FlowProto {
+    const st = this.store;
+    const c = f * SC;
+    return {
+      key: new FlowKey().readFrom(st.I, f * SI, st.X[f]), icmpType: st.C[c + C_ICMPT], icmpCode: st.C[c + C_ICMPC], tos: st.C[c + C_TOS],
+      srcMac: st.M[2 * f], dstMac: st.M[2 * f + 1], encap: st.E[f],
+    };
+  }
+
+  /** Points a fragment group at flow f. */
+  private attach(g: FragGroup, f: number): void {
+    if (g.flow !== f || g.gen !== this.store.C[f * SC + C_GEN]) {
+      g.flow = f;
+      g.gen = this.store.C[f * SC + C_GEN];
+      g.proto = this.protoOf(f);
+    }
   }
 
   // ---- fragments ----------------------------------------------------------------------------------------------
@@ -548,8 +701,9 @@ export class FlowTable {
     if (first) fs.first++;
     else fs.nonFirst++;
     if (this.compat) return this.addFragmentNfpcapd(key, g, pkt, ts, interfaceId, first, outer !== null);
+    // (count and liveFlow may grow the store: its arrays are read after them.)
     if (first) {
-      const f = this.count(pkt, ts, interfaceId, pkt.ipLength);
+      let f = this.count(pkt, ts, interfaceId, pkt.ipLength);
       if (!g) {
         g = this.newGroup(ts, fr ? fr.headerLength : 0);
         this.setGroup(key, g);
@@ -558,15 +712,20 @@ export class FlowTable {
         this.frags.set(key, g);
       }
       g.countBytes = outer === null;
-      if (f) {
-        g.flow = f;
+      if (f !== NIL) {
+        // The first fragment's packet may have ended its flow (TCP FIN/RST): later fragments go to a continuation.
+        if (this.store.I[f * SI + I_LIVE] !== 1) {
+          this.attach(g, f);
+          f = NIL;
+        } else this.attach(g, f);
         if (g.pendingFragments > 0) {
+          if (f === NIL) f = this.liveFlow(g, ts, interfaceId);
           // Fragments that arrived before their first one join its flow now.
           if (g.countBytes) {
-            f.bytes += g.pendingBytes;
+            this.store.F[f * SF + F_BYTES] += g.pendingBytes;
             this.stats.bytes += g.pendingBytes;
           }
-          f.fragments += g.pendingFragments;
+          this.store.C[f * SC + C_FRAGS] += g.pendingFragments;
           fs.attributed += g.pendingFragments;
           this.seen(f, g.pendingTs);
           g.pendingBytes = g.pendingFragments = 0;
@@ -585,8 +744,7 @@ export class FlowTable {
       this.frags.set(key, g);
     }
     g.lastSeen = ts;
-    const f = g.flow ? this.liveFlow(g.flow, ts, interfaceId) : null;
-    if (!f) {
+    if (g.proto === null) {
       if (g.pendingFragments === 0) {
         g.pendingTs = ts;
         g.held = { pkt: detach(pkt), ts, interfaceId };
@@ -595,11 +753,11 @@ export class FlowTable {
       g.pendingBytes += fr!.payloadLength;
       return;
     }
-    g.flow = f;
+    const f = this.liveFlow(g, ts, interfaceId);
     fs.attributed++;
-    f.fragments++;
+    this.store.C[f * SC + C_FRAGS]++;
     if (g.countBytes) {
-      f.bytes += fr!.payloadLength;
+      this.store.F[f * SF + F_BYTES] += fr!.payloadLength;
       this.stats.bytes += fr!.payloadLength;
     }
     this.seen(f, ts);
@@ -642,7 +800,8 @@ export class FlowTable {
   }
 
   private newGroup(ts: number, headerLength: number): FragGroup {
-    return { flow: null, countBytes: true, lastSeen: ts, pendingBytes: 0, pendingFragments: 0, pendingTs: ts, headerLength, held: null };
+    return { flow: NIL, gen: 0, proto: null, countBytes: true, lastSeen: ts, pendingBytes: 0, pendingFragments: 0, pendingTs: ts,
+      headerLength, held: null };
   }
 
   private setGroup(key: string, g: FragGroup): void {
@@ -654,11 +813,14 @@ export class FlowTable {
   }
 
   /** The flow a group's fragments go to now: the same one while open, else a continuation with the same key. */
-  private liveFlow(f: Flow, ts: number, interfaceId: number): Flow {
-    if (f.live) return f;
-    const open = this.flows.find(f);
-    if (open) return open;
-    return this.link(new Flow(f, f.icmpType, f.icmpCode, f.tos, f.srcMac, f.dstMac, f.encap, interfaceId, ts));
+  private liveFlow(g: FragGroup, ts: number, interfaceId: number): number {
+    if (this.live(g.flow, g.gen)) return g.flow;
+    const p = g.proto!;
+    let f = this.flows.find(p.key, this.store);
+    if (f === NIL) f = this.link(this.fill(p.key, p.icmpType, p.icmpCode, p.tos, p.srcMac, p.dstMac, p.encap, interfaceId, ts));
+    g.flow = f;
+    g.gen = this.store.C[f * SC + C_GEN];
+    return f;
   }
 
   /** Drops a group; fragments that never met their first fragment become one port-less datagram. */
@@ -671,8 +833,8 @@ export class FlowTable {
     if (g.pendingFragments === 0 || !g.held) return;
     this.stats.fragments.orphaned += g.pendingFragments;
     const f = this.count(g.held.pkt, g.pendingTs, g.held.interfaceId, g.headerLength + g.pendingBytes);
-    if (f) {
-      f.fragments += g.pendingFragments - 1;
+    if (f !== NIL && this.store.I[f * SI + I_LIVE] === 1) {
+      this.store.C[f * SC + C_FRAGS] += g.pendingFragments - 1;
       this.seen(f, g.lastSeen);
     }
   }
@@ -692,10 +854,12 @@ export class FlowTable {
     this.lastExpire = sec;
     const idleS = Math.floor(this.idle / 1000);
     const activeS = Math.floor(this.active / 1000);
-    for (let f = this.ageHead; f; ) {
-      const next = f.cNext;
-      if (sec - f.lastSec > idleS) this.end(f, END_IDLE);
-      else if (sec - f.firstSec > activeS) this.end(f, END_ACTIVE);
+    const I = this.store.I;
+    const F = this.store.F;
+    for (let f = this.ageHead; f !== NIL; ) {
+      const next = I[f * SI + I_CNEXT];
+      if (sec - Math.floor(F[f * SF + F_LAST] / 1000) > idleS) this.end(f, END_IDLE);
+      else if (sec - Math.floor(F[f * SF + F_FIRST] / 1000) > activeS) this.end(f, END_ACTIVE);
       f = next;
     }
     for (const [k, g] of this.frags) {

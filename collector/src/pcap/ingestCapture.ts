@@ -42,6 +42,8 @@ export interface IngestSummary {
   capture: string;
   format: CaptureFormat | null;
   compressed: boolean;
+  /** Bytes read from the source (compressed bytes for gzip). */
+  fileBytes: number;
   packets: number;
   /** IP bytes counted into flows. */
   bytes: number;
@@ -56,8 +58,9 @@ export interface IngestSummary {
   complete: boolean;
 }
 
-export async function ingestCapture(path: string, opts: IngestOptions): Promise<IngestSummary> {
-  const capture = opts.capture ?? basename(path);
+/** Ingests a capture file, or a stream of its bytes (then name it with `capture`). */
+export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, opts: IngestOptions): Promise<IngestSummary> {
+  const capture = opts.capture ?? (typeof source === 'string' ? basename(source) : 'capture');
   const batchSize = opts.batchSize ?? 1000;
   const every = opts.progressEveryPackets ?? 100_000;
   let records: FlowRecord[] = [];
@@ -72,7 +75,7 @@ export async function ingestCapture(path: string, opts: IngestOptions): Promise<
       infos.push(info);
     },
   });
-  const reader = new CaptureReader(path, opts.reader);
+  const reader = new CaptureReader(source, opts.reader);
   const errors: IngestError[] = [];
   let complete = true;
   let nextProgress = every;
@@ -123,7 +126,7 @@ export async function ingestCapture(path: string, opts: IngestOptions): Promise<
   progress();
   const st = table.stats;
   return {
-    capture, format: reader.format, compressed: reader.compressed, packets: st.packets, bytes: st.bytes,
+    capture, format: reader.format, compressed: reader.compressed, fileBytes: reader.bytesRead, packets: st.packets, bytes: st.bytes,
     flows: st.flowsEmitted, malformed: st.malformed, skipped: st.skipped, byEncap: st.byEncap, fragments: st.fragments,
     evicted: st.evicted, errors, complete,
   };

@@ -11,7 +11,9 @@ export const flowColumns = [
   'src_mask', 'dst_mask', 'direction', 'end_reason', 'min_ttl', 'max_ttl', 'fwd_status', 'vni',
   'vmw_ingress_attr', 'vmw_egress_attr', 'vmw_vxlan_role', 'vmw_tenant_proto', 'vmw_tenant_src', 'vmw_tenant_dst',
   'vmw_tenant_src_port', 'vmw_tenant_dst_port', 'vmw_virtual_obs_id', 'source', 'capture',
-  'exporter_name', 'in_portgroup', 'out_portgroup', 'in_vm', 'out_vm', 'vip', 'vip_addr', 'vip_port', 'vip_leg', 'backend',
+  'exporter_name', 'in_portgroup', 'out_portgroup', 'in_vm', 'out_vm', 'vip', 'vip_addr', 'vip_port', 'vip_leg', 'backend', 'duplicate',
+  // schema/005: how a captured flow reached the sensor (pcap only)
+  'encap', 'outer_src', 'outer_dst', 'outer_vlan', 'inner_vlan', 'mirror_session', 'mirror_index', 'gre_key', 'fragments',
 ] as const;
 
 /** Enrichment columns set by the enrichment stage; '' / 0 when nothing matched. */
@@ -26,9 +28,26 @@ export interface FlowEnrichment {
   vipPort: number;
   vipLeg: string;
   backend: string;
+  /** 1: the second sighting of a VM-to-VM flow inside one dvSwitch (see schema/004). */
+  duplicate: number;
 }
 
-export type EnrichedFlow = FlowRecord & Partial<FlowEnrichment>;
+/** Capture facts of a pcap-derived flow (schema/005); absent for NetFlow: 0 / '::' / ''. */
+export interface CaptureFacts {
+  /** Encapsulations outermost first, comma separated ('vlan,gre,erspan2'). */
+  encap: string;
+  /** Outermost tunnel endpoints. */
+  outerSrc: string;
+  outerDst: string;
+  outerVlan: number;
+  innerVlan: number;
+  mirrorSession: number;
+  mirrorIndex: number;
+  greKey: number;
+  fragments: number;
+}
+
+export type EnrichedFlow = FlowRecord & Partial<FlowEnrichment> & Partial<CaptureFacts>;
 
 /** Bytes one row needs at most, besides its strings. */
 const ROW_BYTES = 2048;
@@ -61,7 +80,9 @@ export function writeFlowRow(t: TsvBuffer, r: EnrichedFlow): void {
   addr(t, r.vmwTenantSrcAddr); t.tab(); addr(t, r.vmwTenantDstAddr); t.tab(); t.u(r.vmwTenantSrcPort); t.tab(); t.u(r.vmwTenantDstPort); t.tab();
   str(t, r.vmwVirtualObsId); t.tab(); t.ascii(r.source); t.tab(); str(t, r.capture); t.tab();
   str(t, r.exporterName); t.tab(); str(t, r.inPortgroup); t.tab(); str(t, r.outPortgroup); t.tab(); str(t, r.inVm); t.tab(); str(t, r.outVm); t.tab();
-  str(t, r.vip); t.tab(); addr(t, r.vipAddr); t.tab(); t.u(r.vipPort ?? 0); t.tab(); str(t, r.vipLeg); t.tab(); str(t, r.backend); t.nl();
+  str(t, r.vip); t.tab(); addr(t, r.vipAddr); t.tab(); t.u(r.vipPort ?? 0); t.tab(); str(t, r.vipLeg); t.tab(); str(t, r.backend); t.tab(); t.u(r.duplicate ?? 0); t.tab();
+  str(t, r.encap); t.tab(); addr(t, r.outerSrc); t.tab(); addr(t, r.outerDst); t.tab(); t.u(r.outerVlan ?? 0); t.tab(); t.u(r.innerVlan ?? 0); t.tab();
+  t.u(r.mirrorSession ?? 0); t.tab(); t.u(r.mirrorIndex ?? 0); t.tab(); t.u(r.greKey ?? 0); t.tab(); t.u(r.fragments ?? 0); t.nl();
 }
 
 /** A whole TSV body for a few records (tests, small inserts). */

@@ -44,6 +44,14 @@ const CASES: Case[] = [
     .map((n) => ({ file: `ids/generated/${n}` })),
   // Bogus IP header length 16; bogus TCP data offset 12.
   { file: 'ids/generated/synthetic-encap-anomalies.pcap', malformed: { 17: 'ipv4-bad-ihl', 18: 'tcp-bad-offset' } },
+  // The plain captures of the IDS corpus (scans, floods, reflection, sessions), frame by frame as well.
+  ...['wikipedia.pcap', 'rfb_vnc-scanner.pcap'].map((n) => ({ file: `ids/zeek/${n}` })),
+  ...['bruteforce-22.pcap', 'hping-icmp-flood.pcap', 'hping-syn-flood.pcap', 'hping-udp-flood.pcap', 'lo-http.pcap',
+    'nmap-null-fin-xmas.pcap', 'nmap-syn-scan.pcap'].map((n) => ({ file: `ids/generated/${n}` })),
+  ...['amp.TCP.reflection.SYNACK.pcap', 'amp.TCP.syn.optionallyACK.optionallysamePort.pcapng', 'amp.UDP.isakmp.pcap',
+    'amp.dns.RRSIG.fragmented.pcap', 'pkt.TCP.DOMINATE.syn.ecn.cwr.pcapng', 'pkt.TCP.synflood.spoofed.pcap'].map((n) => ({ file: `ids/real-ddos/${n}` })),
+  ...['detection_filter-distinct-dstport_input.pcap', 'firewall_tcp-session-syn-flood-drop-precedence_input.pcap']
+    .map((n) => ({ file: `ids/suricata-verify/${n}` })),
 ];
 
 async function decodeAll(file: string): Promise<DecodeResult[]> {

@@ -1,0 +1,363 @@
+// `dvflow pcap FILE...`: captures into flows. By default each file is uploaded to the running daemon
+// (POST /api/v1/pcap, bearer token; the embedded store belongs to the daemon's process) and the daemon's progress
+// lines drive a progress bar; with --clickhouse-url the files are read here and written to that server directly.
+// Every file is tried: a missing, unreadable or non-capture file gets a clear message and a non-zero exit, the
+// others are still ingested. A damaged capture stores its flows up to the damage and reports the byte offset.
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Transform } from 'node:stream';
+import cliProgress from 'cli-progress';
+import pino from 'pino';
+import { Command, InvalidArgumentError } from 'commander';
+import { sniffCaptureFormat } from '../pcap/captureReader.ts';
+import { CliError } from './cliError.ts';
+import { ingestCaptureInto, type PcapProgress, type PcapSummary } from '../pcap/pcapService.ts';
+
+export interface PcapCommandOptions {
+  session?: string;
+  active?: number;
+  idle?: number;
+  nfpcapdCompat?: boolean;
+  api: string;
+  token?: string;
+  clickhouseUrl?: string;
+  clickhouseUser?: string;
+  clickhousePassword?: string;
+  clickhouseDatabase?: string;
+  config?: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/** One file's outcome: a summary (possibly with capture errors), or a failure before any packet was read. */
+interface FileResult {
+  file: string;
+  summary: PcapSummary | null;
+  error: string | null;
+}
+
+const nf = new Intl.NumberFormat('en-US');
+const n = (v: number) => nf.format(v);
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(bytes >= 1e8 ? 0 : 1)} MB`;
+}
+
+/** Progress display: a bar on a terminal, else one line per file when it ends. */
+class Progress {
+  private bar: cliProgress.SingleBar | null = null;
+  constructor(readonly enabled: boolean) {}
+
+  begin(file: string, total: number, phase: string): void {
+    if (!this.enabled) return;
+    this.end();
+    this.bar = new cliProgress.SingleBar({
+      format: '{name} {phase} |{bar}| {percentage}% {done}/{size} | {pps} pkt/s | {flows} flows',
+      hideCursor: true, clearOnComplete: true, stopOnComplete: false, barsize: 24, etaBuffer: 20,
+    }, cliProgress.Presets.shades_classic);
+    this.bar.start(Math.max(1, total), 0, { name: basename(file), phase, done: mb(0), size: mb(total), pps: '-', flows: 0 });
+  }
+
+  phase(phase: string, total: number): void {
+    this.bar?.setTotal(Math.max(1, total));
+    this.bar?.update(0, { phase, done: mb(0) });
+  }
+
+  uploaded(bytes: number): void {
+    this.bar?.update(bytes, { done: mb(bytes) });
+  }
+
+  ingested(p: PcapProgress): void {
+    this.bar?.update(p.bytesRead, {
+      done: mb(p.bytesRead), flows: n(p.flows), pps: p.elapsedMs > 0 ? n(Math.round((p.packets * 1000) / p.elapsedMs)) : '-',
+    });
+  }
+
+  end(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+}
+
+/** Checks a file before sending it anywhere: present, a regular file, readable, and a capture by its magic number. */
+async function precheck(file: string): Promise<{ size: number } | { error: string }> {
+  let size: number;
+  try {
+    const st = await stat(file);
+    if (st.isDirectory()) return { error: `${file} is a directory, not a capture file` };
+    if (!st.isFile()) return { error: `${file} is not a regular file` };
+    size = st.size;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { error: code === 'ENOENT' ? `cannot open ${file}: no such file` : `cannot open ${file}: ${(e as Error).message}` };
+  }
+  let head: Buffer;
+  try {
+    const fh = await open(file, 'r');
+    try {
+      head = Buffer.alloc(4);
+      const { bytesRead } = await fh.read(head, 0, 4, 0);
+      head = head.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { error: code === 'EACCES' ? `cannot read ${file}: permission denied` : `cannot read ${file}: ${(e as Error).message}` };
+  }
+  if (size === 0) return { error: `${file} is empty, not a capture` };
+  const sniffed = sniffCaptureFormat(head);
+  if (!sniffed) {
+    return { error: head.length < 4 ? `${file} is too short to be a capture (${head.length} bytes)`
+      : `${file} is not a pcap or pcapng capture (magic 0x${head.toString('hex')}; gzip-compressed captures are fine)` };
+  }
+  return { size };
+}
+
+// ---- upload to the daemon --------------------------------------------------------------------------------------
+
+interface ApiError {
+  message?: string;
+  code?: string;
+  offset?: number;
+  summary?: PcapSummary;
+}
+
+async function uploadOne(file: string, size: number, o: PcapCommandOptions, progress: Progress): Promise<FileResult> {
+  const url = new URL('/api/v1/pcap', o.api);
+  url.searchParams.set('name', basename(file));
+  if (o.session) url.searchParams.set('session', o.session);
+  if (o.active !== undefined) url.searchParams.set('active', String(o.active));
+  if (o.idle !== undefined) url.searchParams.set('idle', String(o.idle));
+  if (o.nfpcapdCompat) url.searchParams.set('nfpcapdCompat', 'true');
+  let sent = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      sent += chunk.length;
+      progress.uploaded(sent);
+      cb(null, chunk);
+    },
+  });
+  const body = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(counter);
+  progress.begin(file, size, 'upload');
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/octet-stream', 'content-length': String(size), accept: 'application/x-ndjson',
+        ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+      },
+      body: body as unknown as BodyInit,
+      duplex: 'half',
+    } as RequestInit);
+  } catch (e) {
+    progress.end();
+    const why = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
+    throw new CliError(`cannot reach the dvflow daemon at ${o.api} (${why}): is 'dvflow start' running? Use --api, or --clickhouse-url to write to a ClickHouse server directly.`);
+  }
+  if (!res.ok || !(res.headers.get('content-type') ?? '').includes('ndjson')) {
+    progress.end();
+    let j: ApiError = {};
+    try {
+      j = (await res.json()) as ApiError;
+    } catch { /* not JSON */ }
+    if (res.status === 401 || res.status === 403) {
+      throw new CliError(`the daemon refused the upload (HTTP ${res.status}): ${j.message ?? res.statusText}. ` +
+        'Pass its token with --token or DVFLOW_HTTP_TOKEN (the daemon takes it from http.token or DVFLOW_HTTP_TOKEN).');
+    }
+    if (j.summary) return { file, summary: j.summary, error: null };
+    return { file, summary: null, error: `${file}: ${j.message ?? `upload failed with HTTP ${res.status}`}` };
+  }
+  progress.phase('ingest', size);
+  let summary: PcapSummary | null = null;
+  let buf = '';
+  const dec = new TextDecoder();
+  const onLine = (l: string) => {
+    if (!l.trim()) return;
+    const m = JSON.parse(l) as { type: string } & Record<string, unknown>;
+    if (m.type === 'progress') progress.ingested(m as unknown as PcapProgress);
+    else if (m.type === 'summary') {
+      const { type: _t, ...s } = m;
+      summary = s as unknown as PcapSummary;
+    }
+  };
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += dec.decode(chunk, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    }
+    onLine(buf);
+  } catch (e) {
+    progress.end();
+    return { file, summary: null, error: `${file}: the connection to the daemon broke during the ingest (${(e as Error).message}); flows read so far are stored` };
+  }
+  progress.end();
+  if (!summary) return { file, summary: null, error: `${file}: the daemon's answer ended without a summary` };
+  return { file, summary, error: null };
+}
+
+// ---- straight to a ClickHouse server --------------------------------------------------------------------------
+
+async function directAll(files: string[], o: PcapCommandOptions, progress: Progress, done: (r: FileResult) => void): Promise<void> {
+  const { loadConfig } = await import('../config/config.ts');
+  const { ClickHouseStore } = await import('../storage/clickhouseStore.ts');
+  const { migrate } = await import('../storage/migrator.ts');
+  const { createFlowSink } = await import('../ingest/flowSink.ts');
+  const { createCollectorMetrics } = await import('../collector/collectorMetrics.ts');
+  const config = loadConfig(o.config, {
+    clickhouse: { url: o.clickhouseUrl, user: o.clickhouseUser, password: o.clickhousePassword, database: o.clickhouseDatabase },
+  });
+  const log = pino({ level: 'warn' }, pino.destination(2));
+  const store = await ClickHouseStore.open({ ...config.clickhouse, dataDir: config.data });
+  try {
+    await migrate(store, { cluster: config.clickhouse.cluster, retention: config.retention as unknown as Record<string, string> });
+    // enrichment: wired by the inventory module
+    const sink = createFlowSink({ store, config, log, metrics: createCollectorMetrics(), enrich: null });
+    try {
+      for (const file of files) {
+        const pre = await precheck(file);
+        if ('error' in pre) {
+          done({ file, summary: null, error: pre.error });
+          continue;
+        }
+        progress.begin(file, pre.size, 'ingest');
+        const summary = await ingestCaptureInto(file, {
+          sink, session: o.session, active: o.active ?? config.pcap.activeTimeout, idle: o.idle ?? config.pcap.idleTimeout,
+          nfpcapdCompat: o.nfpcapdCompat,
+          onProgress: (p) => progress.ingested(p),
+        });
+        await sink.writer.flush();
+        progress.end();
+        done({ file, summary, error: null });
+      }
+    } finally {
+      await sink.close();
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+// ---- output --------------------------------------------------------------------------------------------------
+
+function list(r: Record<string, number>): string {
+  return Object.entries(r).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(', ');
+}
+
+export function formatSummary(s: PcapSummary): string {
+  const secs = s.elapsedMs / 1000;
+  const rate = secs > 0 ? ` (${(s.fileBytes / 1e6 / secs).toFixed(1)} MB/s, ${n(Math.round(s.packets / secs))} packets/s)` : '';
+  const lines = [`${s.name}: ${n(s.packets)} packets, ${n(s.bytes)} bytes, ${n(s.flows)} flows in ${secs.toFixed(2)} s${rate}`];
+  lines.push(`  format ${s.format ?? 'unknown'}${s.compressed ? ' (gzip)' : ''}, capture name '${s.capture}', timeouts ${s.activeTimeout}/${s.idleTimeout} s`);
+  const malformed = Object.values(s.malformed).reduce((a, b) => a + b, 0);
+  lines.push(`  malformed: ${malformed === 0 ? '0' : `${n(malformed)} (${list(s.malformed)})`}`);
+  if (Object.keys(s.skipped).length > 0) lines.push(`  not IP: ${list(s.skipped)}`);
+  if (Object.keys(s.byEncap).length > 0) lines.push(`  encapsulation: ${list(s.byEncap)}`);
+  if (s.fragments.total > 0) {
+    lines.push(`  fragments: ${n(s.fragments.total)} (${n(s.fragments.attributed)} attributed, ${n(s.fragments.orphaned)} orphaned)`);
+  }
+  if (s.evicted > 0) lines.push(`  flows ended early because the flow table was full: ${n(s.evicted)}`);
+  for (const e of s.errors) lines.push(`  error: ${e.message} (${e.code} at byte offset ${e.offset}; the flows before it are stored)`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs the command; returns the exit code (0: every file read to its end). */
+export async function runPcapCommand(files: string[], o: PcapCommandOptions): Promise<number> {
+  const progress = new Progress(o.progress !== false && Boolean(process.stderr.isTTY) && !o.json);
+  const t0 = performance.now();
+  let count = 0;
+  let failed = 0;
+  const totals = { packets: 0, bytes: 0, flows: 0 };
+  // Each file is reported as soon as it is done: its summary on stdout, problems (and without a terminal, a
+  // progress line) on stderr.
+  const done = (r: FileResult) => {
+    count++;
+    const s = r.summary;
+    if (!s) {
+      failed++;
+      if (o.json) process.stdout.write(`${JSON.stringify({ file: r.file, error: r.error })}\n`);
+      process.stderr.write(`dvflow pcap: ${r.error}\n`);
+      return;
+    }
+    totals.packets += s.packets;
+    totals.bytes += s.bytes;
+    totals.flows += s.flows;
+    if (o.json) process.stdout.write(`${JSON.stringify({ file: r.file, ...s })}\n`);
+    else process.stdout.write(formatSummary(s));
+    if (s.errors.length > 0) {
+      failed++;
+      const e = s.errors[0];
+      const kept = s.packets > 0 ? ` (the ${n(s.flows)} flows before it are stored)` : '';
+      process.stderr.write(`dvflow pcap: ${r.file}: ${e.message}${kept}\n`);
+    } else if (!progress.enabled) {
+      process.stderr.write(`dvflow pcap: ${r.file}: done, ${n(s.packets)} packets, ${n(s.flows)} flows in ${(s.elapsedMs / 1000).toFixed(2)} s\n`);
+    }
+  };
+  if (o.clickhouseUrl) {
+    await directAll(files, o, progress, done);
+  } else {
+    for (const file of files) {
+      const pre = await precheck(file);
+      if ('error' in pre) done({ file, summary: null, error: pre.error });
+      else done(await uploadOne(file, pre.size, o, progress));
+    }
+  }
+  if (count > 1 && !o.json) {
+    const secs = (performance.now() - t0) / 1000;
+    process.stdout.write(`Total: ${count} files${failed ? ` (${failed} with errors)` : ''}, ${n(totals.packets)} packets, ` +
+      `${n(totals.bytes)} bytes, ${n(totals.flows)} flows in ${secs.toFixed(2)} s\n`);
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+function seconds(v: string): number {
+  const x = Number(v);
+  if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError('expected a positive number of seconds');
+  return x;
+}
+
+/** Adds `dvflow pcap` to the program. */
+export function addPcapCommand(program: Command): void {
+  program
+    .command('pcap')
+    .description('turn port-mirror captures into flows: pcap or pcapng, gzip-compressed or not; VLAN/QinQ, MPLS, GRE, ' +
+      'ERSPAN I/II/III, VXLAN, Geneve and IP-in-IP are decapsulated and recorded on the flows (encap, outer addresses, ' +
+      'VLANs, ERSPAN session and index, GRE key).\n\n' +
+      'By default each file is uploaded to the running daemon (POST /api/v1/pcap), which needs its write token: ' +
+      '--token or DVFLOW_HTTP_TOKEN, the value of the daemon\'s http.token. With --clickhouse-url the files are read ' +
+      'here and written to that ClickHouse server directly (schema migrations applied first).\n\n' +
+      'Flows end on the active and idle timeouts of nfpcapd\'s -e active,inactive (default 300 and 60 s, or the ' +
+      'daemon\'s pcap.activeTimeout and pcap.idleTimeout), on TCP FIN/RST and at the end of the capture, all in packet ' +
+      'time. Records get source pcap and capture = the --session name, else the file name: dvflow query "source pcap".\n\n' +
+      'On a terminal a progress bar shows bytes, packets/s and flows; otherwise a line per file. Then, per file: ' +
+      'packets, bytes, flows, malformed packets by kind, packets per encapsulation, fragments, and any error with its ' +
+      'byte offset. A missing, unreadable or non-capture file is reported and skipped while the other files are still ' +
+      'ingested; a damaged capture (cut short, corrupt block) keeps the flows from before the damage. Exit status 1 when ' +
+      'any file could not be read to its end, else 0.')
+    .argument('<file...>', 'capture files (.pcap, .pcapng, .gz)')
+    .option('--session <name>', 'mirror session name, written as every record\'s capture (default: the file name)')
+    .option('--active <seconds>', 'active timeout: a flow longer than this is cut (default 300)', seconds)
+    .option('--idle <seconds>', 'idle timeout: a flow silent this long ends (default 60)', seconds)
+    .option('--nfpcapd-compat', 'make flows exactly as nfpcapd 1.7.1 does, for comparisons: bare 5-tuple keys, no end on TCP FIN/RST, ' +
+      'one flow per ICMP or DNS packet, expiry checked every 10 s, IPv4 fragments reassembled')
+    .option('--api <url>', 'daemon API to upload to', process.env.DVFLOW_API ?? 'http://127.0.0.1:8080')
+    .option('--token <token>', 'the daemon\'s write token (or DVFLOW_HTTP_TOKEN)')
+    .option('--clickhouse-url <url>', 'write to this ClickHouse server directly instead of uploading to the daemon')
+    .option('--clickhouse-user <user>', 'ClickHouse user', 'default')
+    .option('--clickhouse-password <password>', 'ClickHouse password (or DVFLOW_CLICKHOUSE_PASSWORD)')
+    .option('--clickhouse-database <db>', 'ClickHouse database', 'default')
+    .option('--config <file>', 'config file for --clickhouse-url (clickhouse.*, retention.*, pcap.* timeouts)')
+    .option('--json', 'print each file\'s summary as one JSON line (no progress display)')
+    .option('--no-progress', 'no progress bar, even on a terminal')
+    .action(async (files: string[], opts: PcapCommandOptions) => {
+      // Secrets from the environment are read here, not as option defaults: --help would print them.
+      const o = { ...opts, token: opts.token ?? process.env.DVFLOW_HTTP_TOKEN, clickhousePassword: opts.clickhousePassword ?? process.env.DVFLOW_CLICKHOUSE_PASSWORD };
+      process.exitCode = await runPcapCommand(files, o);
+    });
+}

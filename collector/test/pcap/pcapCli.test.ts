@@ -1,0 +1,156 @@
+// `dvflow pcap` as a user runs it, against a spawned `dvflow start`: uploads with the token, `dvflow query`
+// answering like nfdump on nfpcapd's flows of the same capture (same timeouts), packet and byte totals equal to
+// nfpcapd's under dvflow's own flow rules, unreadable files reported while the others are ingested, the ERSPAN
+// session stored, and the drop folder (ingested once, moved to done/, not again after a restart).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { dvflow, startCliDaemon, type CliDaemon } from '../helpers/cliDaemon.ts';
+import { tempDir } from '../helpers/peers.ts';
+import { TESTDATA, have, nfpcapdFlows, tmpDir, tshark } from './tools.ts';
+
+const run = promisify(execFile);
+const HAVE = have('nfpcapd') && have('nfdump');
+const TOKEN = 'pcap-cli-test-token';
+
+interface Row {
+  capture: string;
+  packets: number;
+  bytes: number;
+  [k: string]: unknown;
+}
+
+async function flows(api: string): Promise<Row[]> {
+  const res = await fetch(`${api}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ limit: 1_000_000 }) });
+  return ((await res.json()) as { flows: Row[] }).flows;
+}
+
+function totals(rows: { packets: number; bytes: number }[]): { flows: number; packets: number; bytes: number } {
+  return rows.reduce<{ flows: number; packets: number; bytes: number }>((t, f) => ({ flows: t.flows + 1, packets: t.packets + Number(f.packets), bytes: t.bytes + Number(f.bytes) }), { flows: 0, packets: 0, bytes: 0 });
+}
+
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('dvflow pcap against a running daemon', { skip: !HAVE && 'nfpcapd/nfdump not installed' }, () => {
+  let root: string;
+  let watch: string;
+  let args: string[];
+  let d: CliDaemon;
+  let tz: string | undefined;
+  const up = (...a: string[]) => dvflow(['pcap', '--api', d.api, '--token', TOKEN, ...a]);
+
+  before(async () => {
+    tz = process.env.TZ;
+    process.env.TZ = 'UTC';
+    root = tempDir('dvflow-pcapcli-');
+    watch = join(root, 'watch');
+    const cfg = join(root, 'dvflow.yaml');
+    writeFileSync(cfg, `http: { token: ${TOKEN} }\npcap: { watch: ${watch} }\nwriter: { flushMs: 100 }\n`);
+    args = ['--config', cfg];
+    d = await startCliDaemon(join(root, 'data'), args);
+  });
+  after(async () => {
+    await d?.stop();
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('--nfpcapd-compat -e 30,5: dvflow query -s proto prints what nfdump prints for nfpcapd -e 30,5', async () => {
+    const file = join(TESTDATA, 'ids/zeek/ssh_sshguess.pcap');
+    const r = await up('--nfpcapd-compat', '--active', '30', '--idle', '5', file);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ssh_sshguess\.pcap: 431 packets, /m);
+    const nf = tmpDir('dvflow-nfpcapd-');
+    try {
+      await run('nfpcapd', ['-r', file, '-w', nf.dir, '-e', '30,5']);
+      const ref = await run('nfdump', ['-R', nf.dir, '-s', 'proto', '-N']);
+      const mine = await dvflow(['query', '--api', d.api, '-s', 'proto', '-N']);
+      assert.equal(mine.code, 0, mine.stderr);
+      const summary = (s: string) => s.split('\n').find((l) => l.startsWith('Summary:'));
+      assert.ok(summary(ref.stdout));
+      assert.equal(summary(mine.stdout), summary(ref.stdout));
+      const rows = (s: string) => s.split('\n').filter((l) => /^\d{4}-\d\d-\d\d /.test(l)).map((l) => l.replace(/\s+/g, ' '));
+      assert.deepEqual(rows(mine.stdout), rows(ref.stdout));
+    } finally {
+      nf.cleanup();
+    }
+  });
+
+  it('dvflow rules: packets and bytes per capture equal nfpcapd\'s; bad files are reported, the others ingested', async () => {
+    const good = ['ids/zeek/wikipedia.pcap', 'ids/generated/nmap-syn-scan.pcap', 'encap/akvorado/gre-v4-plain.pcap', 'ids/generated/lo-http.pcapng'];
+    const dir = join(root, 'a-directory.pcap');
+    mkdirSync(dir);
+    const files = [join(TESTDATA, good[0]), join(root, 'missing.pcap'), join(TESTDATA, good[1]), join(TESTDATA, 'README.md'), dir,
+      join(TESTDATA, good[2]), join(TESTDATA, good[3])];
+    const r = await up('--active', '120', '--idle', '30', ...files);
+    assert.equal(r.code, 1, 'a bad file makes the exit status 1');
+    assert.match(r.stderr, /cannot open .*missing\.pcap: no such file/);
+    assert.match(r.stderr, /README\.md is not a pcap or pcapng capture \(magic 0x/);
+    assert.match(r.stderr, /a-directory\.pcap is a directory/);
+    assert.match(r.stdout, /^Total: 7 files \(3 with errors\)/m);
+    for (const g of good) assert.match(r.stdout, new RegExp(`^${g.split('/').pop()!.replace('.', '\\.')}: \\d[\\d,]* packets`, 'm'));
+    assert.match(r.stdout, /timeouts 120\/30 s/);
+    const stored = await flows(d.api);
+    for (const g of good) {
+      const name = g.split('/').pop()!;
+      const ours = totals(stored.filter((f) => f.capture === name));
+      const ref = totals(nfpcapdFlows(join(TESTDATA, g), ['-e', '120,30']));
+      assert.deepEqual([ours.packets, ours.bytes], [ref.packets, ref.bytes], name);
+      assert.ok(ours.flows > 0, name);
+    }
+  });
+
+  it('an ERSPAN capture: the mirror session and encapsulation are stored (tshark erspan.spanid)', async () => {
+    const file = join(TESTDATA, 'ids/zeek/erspanII.pcap');
+    const r = await up('--session', 'mirror-A', file);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /capture name 'mirror-A'/);
+    assert.match(r.stdout, /encapsulation: (gre 4, erspan2 4|erspan2 4, gre 4)/);
+    const spanIds = new Set(tshark(file, ['erspan.spanid']).map((x) => Number(x['erspan.spanid'])));
+    assert.deepEqual([...spanIds], [100]);
+    const mine = (await flows(d.api)).filter((f) => f.capture === 'mirror-A');
+    assert.ok(mine.length > 0);
+    for (const f of mine) {
+      assert.equal(f.mirror_session, 100);
+      assert.equal(f.encap, 'gre,erspan2');
+      assert.equal(f.outer_src, '2.2.2.2');
+      assert.equal(f.outer_dst, '1.1.1.1');
+      assert.equal(f.source, 'pcap');
+    }
+  });
+
+  it('drop folder: a copied capture is ingested once, moved to done/, and not again after a restart', async () => {
+    copyFileSync(join(TESTDATA, 'ids/zeek/wikipedia.pcap'), join(watch, 'dropped.pcap'));
+    const done = join(watch, 'done', 'dropped.pcap');
+    await until(() => existsSync(done), 30_000);
+    const count = async () => (await flows(d.api)).filter((f) => f.capture === 'dropped.pcap').length;
+    let n = 0;
+    for (let i = 0; i < 50 && n === 0; i++) {
+      n = await count();
+      if (n === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(n > 0, 'its flows are stored');
+    const memory = JSON.parse(readFileSync(join(root, 'data', 'pcap-done.json'), 'utf8')).files;
+    assert.equal(memory[join(watch, 'dropped.pcap')].movedTo, done);
+
+    await d.stop();
+    d = await startCliDaemon(join(root, 'data'), args);
+    // The same capture comes back (a sync job restoring it, times kept): remembered, not stored twice.
+    copyFileSync(done, join(watch, 'dropped.pcap'));
+    const m = statSync(done).mtimeMs / 1000;
+    utimesSync(join(watch, 'dropped.pcap'), m, m);
+    await new Promise((r) => setTimeout(r, 4000));
+    assert.equal(await count(), n);
+    assert.ok(existsSync(join(watch, 'dropped.pcap')), 'left where it is');
+  });
+});
