@@ -1,12 +1,14 @@
 // `dvflow pcap FILE...`: captures into flows. By default each file is uploaded to the running daemon
 // (POST /api/v1/pcap, bearer token; the embedded store belongs to the daemon's process) and the daemon's progress
-// lines drive a progress bar; with --clickhouse-url the files are read here and written to that server directly.
+// lines drive a progress bar; with --clickhouse-url the files are read here and written to that server directly
+// (with --data, to an embedded store no daemon is running on).
 // Every file is tried: a missing, unreadable or non-capture file gets a clear message and a non-zero exit, the
 // others are still ingested. A damaged capture stores its flows up to the damage and reports the byte offset.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { basename } from 'node:path';
-import { Transform } from 'node:stream';
 import cliProgress from 'cli-progress';
 import pino from 'pino';
 import { Command, InvalidArgumentError } from 'commander';
@@ -25,6 +27,8 @@ export interface PcapCommandOptions {
   clickhouseUser?: string;
   clickhousePassword?: string;
   clickhouseDatabase?: string;
+  /** Embedded store directory, for a machine where no daemon runs on it. */
+  data?: string;
   config?: string;
   json?: boolean;
   progress?: boolean;
@@ -44,28 +48,26 @@ function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(bytes >= 1e8 ? 0 : 1)} MB`;
 }
 
-/** Progress display: a bar on a terminal, else one line per file when it ends. */
+/**
+ * Progress display: a bar on a terminal, else nothing until a file ends. The bar follows the bytes read into flows;
+ * while uploading, what was sent so far is shown beside it (the daemon reads as the upload arrives).
+ */
 class Progress {
   private bar: cliProgress.SingleBar | null = null;
   constructor(readonly enabled: boolean) {}
 
-  begin(file: string, total: number, phase: string): void {
+  begin(file: string, total: number, upload: boolean): void {
     if (!this.enabled) return;
     this.end();
     this.bar = new cliProgress.SingleBar({
-      format: '{name} {phase} |{bar}| {percentage}% {done}/{size} | {pps} pkt/s | {flows} flows',
+      format: `{name} |{bar}| {percentage}% {done}/{size}${upload ? ' (sent {sent})' : ''} | {pps} packets/s | {flows} flows`,
       hideCursor: true, clearOnComplete: true, stopOnComplete: false, barsize: 24, etaBuffer: 20,
     }, cliProgress.Presets.shades_classic);
-    this.bar.start(Math.max(1, total), 0, { name: basename(file), phase, done: mb(0), size: mb(total), pps: '-', flows: 0 });
-  }
-
-  phase(phase: string, total: number): void {
-    this.bar?.setTotal(Math.max(1, total));
-    this.bar?.update(0, { phase, done: mb(0) });
+    this.bar.start(Math.max(1, total), 0, { name: basename(file), done: mb(0), size: mb(total), sent: mb(0), pps: '-', flows: 0 });
   }
 
   uploaded(bytes: number): void {
-    this.bar?.update(bytes, { done: mb(bytes) });
+    this.bar?.update({ sent: mb(bytes) });
   }
 
   ingested(p: PcapProgress): void {
@@ -124,6 +126,40 @@ interface ApiError {
   summary?: PcapSummary;
 }
 
+/** POSTs the file with node's http client (a piped file stream: several times faster than fetch with a stream body). */
+function post(url: URL, file: string, size: number, token: string | undefined, onSent: (bytes: number) => void): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/octet-stream', 'content-length': String(size), accept: 'application/x-ndjson',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+    });
+    let answered = false;
+    req.once('response', (res) => {
+      answered = true;
+      resolve(res);
+    });
+    // Once the daemon has answered (say, 401 or 413 before reading), a broken pipe is not the news.
+    req.once('error', (e) => (answered ? undefined : reject(e)));
+    const rs = createReadStream(file, { highWaterMark: 1 << 20 });
+    let sent = 0;
+    rs.on('data', (c: Buffer | string) => {
+      sent += c.length;
+      onSent(sent);
+    });
+    rs.once('error', (e) => req.destroy(e));
+    rs.pipe(req);
+  });
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  let text = '';
+  for await (const c of res) text += String(c);
+  return text;
+}
+
 async function uploadOne(file: string, size: number, o: PcapCommandOptions, progress: Progress): Promise<FileResult> {
   const url = new URL('/api/v1/pcap', o.api);
   url.searchParams.set('name', basename(file));
@@ -131,49 +167,34 @@ async function uploadOne(file: string, size: number, o: PcapCommandOptions, prog
   if (o.active !== undefined) url.searchParams.set('active', String(o.active));
   if (o.idle !== undefined) url.searchParams.set('idle', String(o.idle));
   if (o.nfpcapdCompat) url.searchParams.set('nfpcapdCompat', 'true');
-  let sent = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      sent += chunk.length;
-      progress.uploaded(sent);
-      cb(null, chunk);
-    },
-  });
-  const body = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(counter);
-  progress.begin(file, size, 'upload');
-  let res: Response;
+  progress.begin(file, size, true);
+  let res: IncomingMessage;
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/octet-stream', 'content-length': String(size), accept: 'application/x-ndjson',
-        ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-      },
-      body: body as unknown as BodyInit,
-      duplex: 'half',
-    } as RequestInit);
+    res = await post(url, file, size, o.token, (sent) => progress.uploaded(sent));
   } catch (e) {
     progress.end();
-    const why = (e as Error & { cause?: Error }).cause?.message ?? (e as Error).message;
-    throw new CliError(`cannot reach the dvflow daemon at ${o.api} (${why}): is 'dvflow start' running? Use --api, or --clickhouse-url to write to a ClickHouse server directly.`);
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EHOSTUNREACH' || err.code === 'ECONNRESET') {
+      throw new CliError(`cannot reach the dvflow daemon at ${o.api} (${err.message}): is 'dvflow start' running? Use --api, or --clickhouse-url to write to a ClickHouse server directly.`);
+    }
+    return { file, summary: null, error: `${file}: upload failed: ${err.message}` };
   }
-  if (!res.ok || !(res.headers.get('content-type') ?? '').includes('ndjson')) {
+  const status = res.statusCode ?? 0;
+  if (status !== 200 || !String(res.headers['content-type'] ?? '').includes('ndjson')) {
     progress.end();
     let j: ApiError = {};
     try {
-      j = (await res.json()) as ApiError;
+      j = JSON.parse(await readAll(res)) as ApiError;
     } catch { /* not JSON */ }
-    if (res.status === 401 || res.status === 403) {
-      throw new CliError(`the daemon refused the upload (HTTP ${res.status}): ${j.message ?? res.statusText}. ` +
+    if (status === 401 || status === 403) {
+      throw new CliError(`the daemon refused the upload (HTTP ${status}): ${j.message ?? res.statusMessage}. ` +
         'Pass its token with --token or DVFLOW_HTTP_TOKEN (the daemon takes it from http.token or DVFLOW_HTTP_TOKEN).');
     }
     if (j.summary) return { file, summary: j.summary, error: null };
-    return { file, summary: null, error: `${file}: ${j.message ?? `upload failed with HTTP ${res.status}`}` };
+    return { file, summary: null, error: `${file}: ${j.message ?? `upload failed with HTTP ${status}`}` };
   }
-  progress.phase('ingest', size);
   let summary: PcapSummary | null = null;
   let buf = '';
-  const dec = new TextDecoder();
   const onLine = (l: string) => {
     if (!l.trim()) return;
     const m = JSON.parse(l) as { type: string } & Record<string, unknown>;
@@ -184,8 +205,9 @@ async function uploadOne(file: string, size: number, o: PcapCommandOptions, prog
     }
   };
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buf += dec.decode(chunk, { stream: true });
+    res.setEncoding('utf8');
+    for await (const chunk of res as AsyncIterable<string>) {
+      buf += chunk;
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         onLine(buf.slice(0, i));
@@ -211,6 +233,7 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
   const { createFlowSink } = await import('../ingest/flowSink.ts');
   const { createCollectorMetrics } = await import('../collector/collectorMetrics.ts');
   const config = loadConfig(o.config, {
+    data: o.data,
     clickhouse: { url: o.clickhouseUrl, user: o.clickhouseUser, password: o.clickhousePassword, database: o.clickhouseDatabase },
   });
   const log = pino({ level: 'warn' }, pino.destination(2));
@@ -226,13 +249,15 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
           done({ file, summary: null, error: pre.error });
           continue;
         }
-        progress.begin(file, pre.size, 'ingest');
+        progress.begin(file, pre.size, false);
         const summary = await ingestCaptureInto(file, {
           sink, session: o.session, active: o.active ?? config.pcap.activeTimeout, idle: o.idle ?? config.pcap.idleTimeout,
           nfpcapdCompat: o.nfpcapdCompat,
           onProgress: (p) => progress.ingested(p),
         });
+        const t0 = performance.now();
         await sink.writer.flush();
+        summary.elapsedMs += Math.round(performance.now() - t0);
         progress.end();
         done({ file, summary, error: null });
       }
@@ -263,7 +288,9 @@ export function formatSummary(s: PcapSummary): string {
     lines.push(`  fragments: ${n(s.fragments.total)} (${n(s.fragments.attributed)} attributed, ${n(s.fragments.orphaned)} orphaned)`);
   }
   if (s.evicted > 0) lines.push(`  flows ended early because the flow table was full: ${n(s.evicted)}`);
-  for (const e of s.errors) lines.push(`  error: ${e.message} (${e.code} at byte offset ${e.offset}; the flows before it are stored)`);
+  for (const e of s.errors) {
+    lines.push(`  error: ${e.message} (${e.code} at byte offset ${e.offset}${s.packets > 0 ? '; the flows before it are stored' : ''})`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -299,7 +326,7 @@ export async function runPcapCommand(files: string[], o: PcapCommandOptions): Pr
       process.stderr.write(`dvflow pcap: ${r.file}: done, ${n(s.packets)} packets, ${n(s.flows)} flows in ${(s.elapsedMs / 1000).toFixed(2)} s\n`);
     }
   };
-  if (o.clickhouseUrl) {
+  if (o.clickhouseUrl || o.data) {
     await directAll(files, o, progress, done);
   } else {
     for (const file of files) {
@@ -331,7 +358,8 @@ export function addPcapCommand(program: Command): void {
       'VLANs, ERSPAN session and index, GRE key).\n\n' +
       'By default each file is uploaded to the running daemon (POST /api/v1/pcap), which needs its write token: ' +
       '--token or DVFLOW_HTTP_TOKEN, the value of the daemon\'s http.token. With --clickhouse-url the files are read ' +
-      'here and written to that ClickHouse server directly (schema migrations applied first).\n\n' +
+      'here and written to that ClickHouse server directly (schema migrations applied first); with --data DIR, to the ' +
+      'embedded store in DIR, when no daemon runs on it.\n\n' +
       'Flows end on the active and idle timeouts of nfpcapd\'s -e active,inactive (default 300 and 60 s, or the ' +
       'daemon\'s pcap.activeTimeout and pcap.idleTimeout), on TCP FIN/RST and at the end of the capture, all in packet ' +
       'time. Records get source pcap and capture = the --session name, else the file name: dvflow query "source pcap".\n\n' +
@@ -349,10 +377,11 @@ export function addPcapCommand(program: Command): void {
     .option('--api <url>', 'daemon API to upload to', process.env.DVFLOW_API ?? 'http://127.0.0.1:8080')
     .option('--token <token>', 'the daemon\'s write token (or DVFLOW_HTTP_TOKEN)')
     .option('--clickhouse-url <url>', 'write to this ClickHouse server directly instead of uploading to the daemon')
-    .option('--clickhouse-user <user>', 'ClickHouse user', 'default')
+    .option('--clickhouse-user <user>', 'ClickHouse user (default: default)')
     .option('--clickhouse-password <password>', 'ClickHouse password (or DVFLOW_CLICKHOUSE_PASSWORD)')
-    .option('--clickhouse-database <db>', 'ClickHouse database', 'default')
-    .option('--config <file>', 'config file for --clickhouse-url (clickhouse.*, retention.*, pcap.* timeouts)')
+    .option('--clickhouse-database <db>', 'ClickHouse database (default: default)')
+    .option('--data <dir>', 'write to the embedded store in this data directory instead (only while no daemon runs on it)')
+    .option('--config <file>', 'config file for --clickhouse-url or --data (clickhouse.*, retention.*, pcap.* timeouts)')
     .option('--json', 'print each file\'s summary as one JSON line (no progress display)')
     .option('--no-progress', 'no progress bar, even on a terminal')
     .action(async (files: string[], opts: PcapCommandOptions) => {

@@ -18,26 +18,39 @@ import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import pcapParser, { type PcapGlobalHeader, type PcapPacket, type PcapPacketHeader } from 'pcap-parser';
 
-export interface CapturePacket {
-  /** Milliseconds since the epoch (float). */
-  ts: number;
-  /** Exact time: whole seconds since the epoch and nanoseconds within that second. */
-  tsSec: number;
-  tsNsec: number;
+/**
+ * One captured packet. Its bytes stay in the read buffer (`buf` from `start`, `caplen` long): `data` makes a view on
+ * demand, as typed-array views are costly to create for every packet (the ingest decodes from buf/start directly).
+ */
+export class CapturePacket {
   /** False for pcapng Simple Packet Blocks, which carry no time: ts is then the previous packet's. */
-  tsKnown: boolean;
-  /** LINKTYPE_* value (1 Ethernet, 113 SLL, ...). */
-  linkType: number;
-  caplen: number;
-  origLen: number;
-  /** The captured bytes (a view: valid as long as the caller keeps it, never reused by the reader). */
-  data: Uint8Array;
-  /** pcapng: interface index within its section (as tshark's frame.interface_id); pcap: 0. */
-  interfaceId: number;
-  /** pcapng: section number, from 0; pcap: 0. */
-  section: number;
-  /** Byte offset of the packet's record or block in the (decompressed) capture. */
-  offset: number;
+  tsKnown = true;
+
+  constructor(
+    /** Milliseconds since the epoch (float). */
+    readonly ts: number,
+    /** Exact time: whole seconds since the epoch and nanoseconds within that second. */
+    readonly tsSec: number,
+    readonly tsNsec: number,
+    /** LINKTYPE_* value (1 Ethernet, 113 SLL, ...). */
+    readonly linkType: number,
+    readonly caplen: number,
+    readonly origLen: number,
+    /** The buffer holding the packet (never reused by the reader: valid as long as the caller keeps it). */
+    readonly buf: Uint8Array,
+    readonly start: number,
+    /** pcapng: interface index within its section (as tshark's frame.interface_id); pcap: 0. */
+    readonly interfaceId: number,
+    /** pcapng: section number, from 0; pcap: 0. */
+    readonly section: number,
+    /** Byte offset of the packet's record or block in the (decompressed) capture. */
+    readonly offset: number,
+  ) {}
+
+  /** The captured bytes. */
+  get data(): Uint8Array {
+    return this.buf.subarray(this.start, this.start + this.caplen);
+  }
 }
 
 export type CaptureFormat = 'pcap' | 'pcap-nsec' | 'pcap-modified' | 'pcapng';
@@ -64,6 +77,23 @@ export interface CaptureReaderOptions {
   maxBlockBytes?: number;
   /** Read size. Default 1 MiB. */
   chunkBytes?: number;
+  /**
+   * The file is still being written (an upload spooled to disk): read it as it grows, until the writer is done.
+   * Only the uncompressed formats our own loops read are followed; anything else waits for the whole file.
+   */
+  follow?: GrowingFile;
+}
+
+/** A file someone is writing: what a reader following it needs to know. */
+export interface GrowingFile {
+  /** 'writing' while bytes may still come; 'done' once complete; an Error when the writer failed (the reader stops there). */
+  readonly state: 'writing' | 'done' | Error;
+  /** Size the file will have, when known (progress). */
+  readonly expectedSize: number | null;
+  /** Bytes written so far. */
+  readonly written: number;
+  /** Resolves at the next write or when the state changes. */
+  wait(): Promise<void>;
 }
 
 export interface CaptureInterface {
@@ -156,47 +186,90 @@ class ByteCursor {
 const CARRY = 262144 + 64;
 
 /**
- * A ByteCursor over a file: positioned reads into fresh buffers with CARRY bytes of room in front, one read ahead
- * of the parser. The bytes left unparsed at a chunk's end are copied into that room in front of the next chunk, so
+ * A ByteCursor over a file: positioned reads into fresh buffers with CARRY bytes of room in front, three reads ahead
+ * of the parser (one when following a file being written). The bytes left unparsed at a chunk's end are copied into that room in front of the next chunk, so
  * a record cut by the boundary becomes contiguous without copying the whole chunk (a longer remainder, say a big
  * pcapng block, is joined by copying). Handed-out views stay valid: buffers are never reused.
  */
 class FileCursor extends ByteCursor {
-  private ahead: Promise<{ buf: Uint8Array; n: number; at: number }> | null = null;
+  /** Reads in flight, in file order (several for a finished file, so the disk works while we parse). */
+  private readonly ahead: Promise<Chunk>[] = [];
+  /** Where the next read to be issued starts. */
+  private nextAt = 0;
+  private readonly depth: number;
+  private finalRead = false;
 
   constructor(
     private readonly fh: FileHandle,
     private readonly path: string,
     private readonly chunk: number,
     private readonly counted: (n: number) => void,
+    private readonly follow: GrowingFile | null = null,
   ) {
     super({ next: async () => ({ done: true, value: undefined }) });
-    this.ahead = this.readAhead(0);
+    this.depth = follow ? 1 : 3;
+    this.issue();
   }
 
-  private readAhead(at: number): Promise<{ buf: Uint8Array; n: number; at: number }> {
+  private issue(): void {
+    while (this.ahead.length < this.depth) {
+      this.ahead.push(this.read(this.nextAt));
+      this.nextAt += this.chunk;
+    }
+  }
+
+  /** Drops the reads in flight (their results are ignored) and goes on from `at`. */
+  private restartAt(at: number): void {
+    this.ahead.length = 0;
+    this.nextAt = at;
+    this.issue();
+  }
+
+  private read(at: number): Promise<Chunk> {
     // A plain Uint8Array, not a Buffer: the parsers take a view per packet, and Buffer views cost far more.
     const raw = Buffer.allocUnsafeSlow(CARRY + this.chunk); // not zero-filled: every byte used is read first
     const buf = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-    return this.fh.read(buf, CARRY, this.chunk, at).then((r) => ({ buf, n: r.bytesRead, at }));
+    const p = this.fh.read(buf, CARRY, this.chunk, at).then((r) => ({ buf, n: r.bytesRead, at }));
+    // Marked handled now: a read failing while queued is reported when its turn comes (or never, if dropped).
+    p.catch(() => undefined);
+    return p;
   }
 
   override async need(n: number): Promise<boolean> {
     while (this.avail < n && !this.eof) {
-      let next: { buf: Uint8Array; n: number; at: number };
+      let next: Chunk;
       try {
-        next = await this.ahead!;
+        next = await this.ahead.shift()!;
       } catch (err) {
         throw new CaptureError('io', this.offset, `reading ${this.path}: ${(err as Error).message}`);
       }
       if (next.n === 0) {
+        const f = this.follow;
+        if (f && f.state !== 'done') {
+          if (f.state instanceof Error) {
+            throw new CaptureError('io', this.offset + this.avail, `${f.state.message} (after ${this.offset + this.avail} bytes)`);
+          }
+          // The writer is behind us: wait for a chunk's worth (or the end), then read the same place again.
+          do await f.wait();
+          while (f.state === 'writing' && f.written < next.at + this.chunk);
+          this.restartAt(next.at);
+          continue;
+        }
+        if (f && !this.finalRead) {
+          // Done: one more read, for what was written between the last read and the end.
+          this.finalRead = true;
+          this.restartAt(next.at);
+          continue;
+        }
         this.eof = true;
-        this.ahead = null;
+        this.ahead.length = 0;
         break;
       }
       this.counted(next.n);
-      // Read on until a read returns nothing (a short read is not the end of every file system's file).
-      this.ahead = this.readAhead(next.at + next.n);
+      // A short read: the reads issued past it start at the wrong place. Read on from where it ended, until a read
+      // returns nothing (a short read is not the end of every file system's file, nor of a file being written).
+      if (next.n < this.chunk) this.restartAt(next.at + next.n);
+      else this.issue();
       const rest = this.avail;
       let buf: Uint8Array;
       if (rest <= CARRY) {
@@ -217,11 +290,15 @@ class FileCursor extends ByteCursor {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.ahead;
-    } catch { /* the error was or will not be reported */ }
+    await Promise.allSettled(this.ahead.splice(0));
     await this.fh.close();
   }
+}
+
+interface Chunk {
+  buf: Uint8Array;
+  n: number;
+  at: number;
 }
 
 /**
@@ -251,6 +328,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
   private readonly maxPacketBytes: number;
   private readonly maxBlockBytes: number;
   private readonly chunkBytes: number;
+  private readonly follow: GrowingFile | null;
   private started = false;
 
   constructor(
@@ -261,6 +339,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     this.maxPacketBytes = opts.maxPacketBytes ?? 262144;
     this.maxBlockBytes = opts.maxBlockBytes ?? 16 * 1024 * 1024;
     this.chunkBytes = opts.chunkBytes ?? 1024 * 1024;
+    this.follow = opts.follow ?? null;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<CapturePacket> {
@@ -330,13 +409,24 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
       throw new CaptureError('io', 0, `cannot open capture ${path}: ${(err as Error).message}`);
     }
     let keep = false;
+    const follow = this.follow;
     try {
       const head = new Uint8Array(4);
-      const { bytesRead } = await fh.read(head, 0, 4, 0);
+      let { bytesRead } = await fh.read(head, 0, 4, 0);
+      while (bytesRead < 4 && follow?.state === 'writing') {
+        await follow.wait();
+        ({ bytesRead } = await fh.read(head, 0, 4, 0));
+      }
       const sniffed = sniffCaptureFormat(head.subarray(0, bytesRead));
-      if (!sniffed || sniffed.format === 'gzip' || (sniffed.format === 'pcap' && this.classicEngine === 'pcap-parser')) return null;
+      if (!sniffed || sniffed.format === 'gzip' || (sniffed.format === 'pcap' && this.classicEngine === 'pcap-parser')) {
+        // The stream path reads to the end of the file as it is: wait for the writer first.
+        while (follow?.state === 'writing') await follow.wait();
+        if (follow) this.sourceSize = (await fh.stat()).size;
+        return null;
+      }
+      if (follow) this.sourceSize = follow.expectedSize;
       keep = true;
-      return { cur: new FileCursor(fh, path, this.chunkBytes, (n) => (this.bytesRead += n)), sniffed };
+      return { cur: new FileCursor(fh, path, this.chunkBytes, (n) => (this.bytesRead += n), follow), sniffed };
     } catch (err) {
       throw new CaptureError('io', 0, `reading ${path}: ${(err as Error).message}`);
     } finally {
@@ -427,7 +517,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
       lastHeader = null;
       this.bytesParsed = consumed;
       queue.push(makePacket(h.timestampSeconds, h.timestampMicroseconds * 1000, this.linkType, h.capturedLength,
-        h.originalLength, p.data, 0, 0, offset));
+        h.originalLength, p.data, 0, 0, 0, offset));
       if (queue.length >= highWater) input.pause();
       notify();
     });
@@ -502,7 +592,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
           if (cur.avail < hdrLen + caplen) break;
           const start = p + hdrLen;
           batch.push(makePacket(u32(cur.dv, p, le), u32(cur.dv, p + 4, le) * fracScale, linkType, caplen,
-            u32(cur.dv, p + 12, le), cur.buf.subarray(start, start + caplen), 0, 0, cur.offset));
+            u32(cur.dv, p + 12, le), cur.buf, start, 0, 0, cur.offset));
           cur.pos = start + caplen;
         }
         this.bytesParsed = cur.offset;
@@ -628,8 +718,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
               const t = tsFromUnits(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), iface);
               lastSec = t.sec;
               lastNsec = t.nsec;
-              batch.push(makePacket(t.sec, t.nsec, iface.linkType, caplen, origLen, cur.buf.subarray(body + 20, body + 20 + caplen),
-                ifId, section, blockOff));
+              batch.push(makePacket(t.sec, t.nsec, iface.linkType, caplen, origLen, cur.buf, body + 20, ifId, section, blockOff));
               break;
             }
             case 3: {
@@ -643,8 +732,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
               const origLen = dv.getUint32(body, le);
               let caplen = Math.min(origLen, bodyLen - 4);
               if (iface.snaplen > 0) caplen = Math.min(caplen, iface.snaplen);
-              const pkt = makePacket(lastSec, lastNsec, iface.linkType, caplen, origLen, cur.buf.subarray(body + 4, body + 4 + caplen),
-                0, section, blockOff);
+              const pkt = makePacket(lastSec, lastNsec, iface.linkType, caplen, origLen, cur.buf, body + 4, 0, section, blockOff);
               pkt.tsKnown = false;
               batch.push(pkt);
               break;
@@ -691,15 +779,14 @@ export function readCapture(source: string | AsyncIterable<Uint8Array>, opts?: C
   return new CaptureReader(source, opts);
 }
 
-function makePacket(sec: number, nsec: number, linkType: number, caplen: number, origLen: number, data: Uint8Array,
+function makePacket(sec: number, nsec: number, linkType: number, caplen: number, origLen: number, buf: Uint8Array, start: number,
   interfaceId: number, section: number, offset: number): CapturePacket {
   if (nsec >= 1e9) {
     // µs/ns field out of range (seen in hand-made files): carry into seconds, as Wireshark does.
     sec += Math.floor(nsec / 1e9);
     nsec %= 1e9;
   }
-  return { ts: sec * 1000 + nsec / 1e6, tsSec: sec, tsNsec: nsec, tsKnown: true, linkType, caplen, origLen, data,
-    interfaceId, section, offset };
+  return new CapturePacket(sec * 1000 + nsec / 1e6, sec, nsec, linkType, caplen, origLen, buf, start, interfaceId, section, offset);
 }
 
 /**

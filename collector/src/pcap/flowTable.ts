@@ -137,18 +137,21 @@ class FlowKey {
   set(pkt: DecodedPacket, withContext: boolean): this {
     this.p = pkt.proto | (pkt.ipVersion << 8);
     this.ports = (pkt.srcPort << 16) | pkt.dstPort;
-    const s = pkt.src;
-    const d = pkt.dst;
-    this.a0 = word(s, 0);
-    this.b0 = word(d, 0);
-    if (s.length === 16) {
-      this.a1 = word(s, 4); this.a2 = word(s, 8); this.a3 = word(s, 12);
-      this.b1 = word(d, 4); this.b2 = word(d, 8); this.b3 = word(d, 12);
+    // Addresses straight from the packet's bytes (no views).
+    const b = pkt.data;
+    const so = pkt.srcOff;
+    const dof = pkt.dstOff;
+    const v6 = pkt.ipVersion === 6;
+    this.a0 = word(b, so);
+    this.b0 = word(b, dof);
+    if (v6) {
+      this.a1 = word(b, so + 4); this.a2 = word(b, so + 8); this.a3 = word(b, so + 12);
+      this.b1 = word(b, dof + 4); this.b2 = word(b, dof + 8); this.b3 = word(b, dof + 12);
     } else {
       this.a1 = this.a2 = this.a3 = this.b1 = this.b2 = this.b3 = 0;
     }
     let h = mix(mix(mix(mix(0x2545f491, this.p), this.ports), this.a0), this.b0);
-    if (s.length === 16) h = mix(mix(mix(mix(mix(mix(h, this.a1), this.a2), this.a3), this.b1), this.b2), this.b3);
+    if (v6) h = mix(mix(mix(mix(mix(mix(h, this.a1), this.a2), this.a3), this.b1), this.b2), this.b3);
     const e = pkt.encap;
     if (!withContext || !e) {
       this.vlans = 0; this.vni = 0; this.gre = 0; this.span = 0; this.present = 0; this.t0 = 0; this.t1 = 0; this.x = '';
@@ -199,18 +202,15 @@ function mix(h: number, v: number): number {
 }
 
 // ---- flow state: typed arrays indexed by flow id ---------------------------------------------------------------
-// No object per flow: nothing for the garbage collector to trace, promote or compact, no write barriers when the
-// activity list is relinked, and a flow's numbers sit in two small blocks of memory. Ids are reused; a generation
-// number tells a reused id from the flow a fragment group still remembers.
-
-// One 128-byte block per flow holds everything a packet touches: the key, the list links, the counters, first and
-// last seen. `I` and `F` view the same memory (int32 and float64 slots). What only creation and emission need sits
-// in `C` and `M`.
+// No object per flow: nothing for the garbage collector to trace, promote or compact, and no write barriers when the
+// activity list is relinked. Ids are reused; a generation number tells a reused id from the flow a fragment group
+// still remembers.
+//
+// One 128-byte block per flow holds what a packet reads and updates: the key, the counters, first and last seen.
+// `I` and `F` view the same memory (int32 and float64 slots). The activity list's links sit apart in `L` (8 bytes a
+// flow: moving a flow to the list's end touches its neighbours' links, which stay in cache there). What only
+// creation and emission need sits in `C` and `M`.
 const SI = 32; // int32 slots per flow; key in 0–17 (as FlowKey.writeTo)
-const I_PREV = 18; // activity list (least recently active first)
-const I_NEXT = 19;
-const I_CPREV = 20; // creation list (oldest first)
-const I_CNEXT = 21;
 const I_FLAGSTTL = 22; // TCP flags | min TTL << 8 | max TTL << 16
 const I_LIVE = 23;
 const SF = 16; // float64 slots per flow (the same 128 bytes)
@@ -225,12 +225,16 @@ const C_TOS = 2;
 const C_IFID = 3;
 const C_FRAGS = 4;
 const C_GEN = 5;
+const C_CPREV = 6; // creation list (oldest first)
+const C_CNEXT = 7;
 const NIL = -1;
 
 class FlowStore {
   I = new Int32Array(1024 * SI);
   F = new Float64Array(this.I.buffer);
   C = new Int32Array(1024 * SC);
+  /** Activity list (least recently active first): previous and next flow. */
+  L = new Int32Array(1024 * 2);
   /** Source and destination MAC per flow. */
   M = new Float64Array(1024 * 2);
   /** Key overflow (more than two VLANs, IPv6 tunnel endpoints); '' for nearly every flow. */
@@ -273,6 +277,9 @@ class FlowStore {
     const m = new Float64Array(this.cap * 2);
     m.set(this.M);
     this.M = m;
+    const l = new Int32Array(this.cap * 2);
+    l.set(this.L);
+    this.L = l;
   }
 }
 
@@ -534,14 +541,16 @@ export class FlowTable {
     this.flows.insert(f, I[b]);
     I[b + I_LIVE] = 1;
     this.stats.flowsCreated++;
-    I[b + I_PREV] = this.lruTail;
-    I[b + I_NEXT] = NIL;
-    if (this.lruTail !== NIL) I[this.lruTail * SI + I_NEXT] = f;
+    const L = this.store.L;
+    const C = this.store.C;
+    L[2 * f] = this.lruTail;
+    L[2 * f + 1] = NIL;
+    if (this.lruTail !== NIL) L[2 * this.lruTail + 1] = f;
     else this.lruHead = f;
     this.lruTail = f;
-    I[b + I_CPREV] = this.ageTail;
-    I[b + I_CNEXT] = NIL;
-    if (this.ageTail !== NIL) I[this.ageTail * SI + I_CNEXT] = f;
+    C[f * SC + C_CPREV] = this.ageTail;
+    C[f * SC + C_CNEXT] = NIL;
+    if (this.ageTail !== NIL) C[this.ageTail * SC + C_CNEXT] = f;
     else this.ageHead = f;
     this.ageTail = f;
     return f;
@@ -564,7 +573,8 @@ export class FlowTable {
     key.writeTo(I, b);
     st.X[f] = key.x;
     st.E[f] = encap;
-    I[b + I_PREV] = I[b + I_NEXT] = I[b + I_CPREV] = I[b + I_CNEXT] = NIL;
+    st.L[2 * f] = st.L[2 * f + 1] = NIL;
+    C[f * SC + C_CPREV] = C[f * SC + C_CNEXT] = NIL;
     I[b + I_FLAGSTTL] = 255 << 8; // min TTL starts high, max at 0
     I[b + I_LIVE] = 0;
     const d = f * SF;
@@ -587,40 +597,43 @@ export class FlowTable {
   private touch(f: number): void {
     const tail = this.lruTail;
     if (tail === f) return;
-    const I = this.store.I;
-    const b = f * SI;
-    const prev = I[b + I_PREV];
-    const next = I[b + I_NEXT];
-    if (prev !== NIL) I[prev * SI + I_NEXT] = next;
+    const L = this.store.L;
+    const prev = L[2 * f];
+    const next = L[2 * f + 1];
+    if (prev !== NIL) L[2 * prev + 1] = next;
     else this.lruHead = next;
-    if (next !== NIL) I[next * SI + I_PREV] = prev;
-    I[b + I_PREV] = tail;
-    I[b + I_NEXT] = NIL;
-    if (tail !== NIL) I[tail * SI + I_NEXT] = f;
+    if (next !== NIL) L[2 * next] = prev;
+    L[2 * f] = tail;
+    L[2 * f + 1] = NIL;
+    if (tail !== NIL) L[2 * tail + 1] = f;
     this.lruTail = f;
   }
 
   private end(f: number, reason: number): void {
-    const I = this.store.I;
+    const st = this.store;
+    const I = st.I;
     const b = f * SI;
     if (I[b + I_LIVE] !== 1) return;
     I[b + I_LIVE] = 0;
     this.flows.remove(f, I[b]);
-    const prev = I[b + I_PREV];
-    const next = I[b + I_NEXT];
-    if (prev !== NIL) I[prev * SI + I_NEXT] = next;
+    const L = st.L;
+    const prev = L[2 * f];
+    const next = L[2 * f + 1];
+    if (prev !== NIL) L[2 * prev + 1] = next;
     else this.lruHead = next;
-    if (next !== NIL) I[next * SI + I_PREV] = prev;
+    if (next !== NIL) L[2 * next] = prev;
     else this.lruTail = prev;
-    const cprev = I[b + I_CPREV];
-    const cnext = I[b + I_CNEXT];
-    if (cprev !== NIL) I[cprev * SI + I_CNEXT] = cnext;
+    const C = st.C;
+    const c = f * SC;
+    const cprev = C[c + C_CPREV];
+    const cnext = C[c + C_CNEXT];
+    if (cprev !== NIL) C[cprev * SC + C_CNEXT] = cnext;
     else this.ageHead = cnext;
-    if (cnext !== NIL) I[cnext * SI + I_CPREV] = cprev;
+    if (cnext !== NIL) C[cnext * SC + C_CPREV] = cprev;
     else this.ageTail = cprev;
-    I[b + I_PREV] = I[b + I_NEXT] = I[b + I_CPREV] = I[b + I_CNEXT] = NIL;
+    L[2 * f] = L[2 * f + 1] = C[c + C_CPREV] = C[c + C_CNEXT] = NIL;
     this.emit(f, reason);
-    this.store.release(f);
+    st.release(f);
   }
 
   private emit(f: number, reason: number): void {
@@ -795,7 +808,7 @@ export class FlowTable {
     const h = g.held!;
     let pkt = h.pkt;
     // nfpcapd keys a reassembly by the IP id in the source port, which only TCP and UDP headers overwrite.
-    if ((pkt.proto === 1 || pkt.proto === 58) && pkt.fragment) pkt = { ...pkt, srcPort: pkt.fragment.id };
+    if ((pkt.proto === 1 || pkt.proto === 58) && pkt.fragment) pkt = pkt.detached({ srcPort: pkt.fragment.id });
     this.count(pkt, h.ts, h.interfaceId, g.countBytes ? datagramBytes : pkt.ipLength);
   }
 
@@ -854,10 +867,10 @@ export class FlowTable {
     this.lastExpire = sec;
     const idleS = Math.floor(this.idle / 1000);
     const activeS = Math.floor(this.active / 1000);
-    const I = this.store.I;
     const F = this.store.F;
+    const C = this.store.C;
     for (let f = this.ageHead; f !== NIL; ) {
-      const next = I[f * SI + I_CNEXT];
+      const next = C[f * SC + C_CNEXT];
       if (sec - Math.floor(F[f * SF + F_LAST] / 1000) > idleS) this.end(f, END_IDLE);
       else if (sec - Math.floor(F[f * SF + F_FIRST] / 1000) > activeS) this.end(f, END_ACTIVE);
       f = next;
@@ -878,13 +891,13 @@ function addrKey(b: Uint8Array): string {
 /** A decoded packet whose views into the capture are replaced by copies, to be kept past the packet. */
 function detach(p: DecodedPacket): DecodedPacket {
   const e = p.encap;
-  return {
-    ...p, src: p.src.slice(), dst: p.dst.slice(), encap: e ? {
+  return p.detached({
+    encap: e ? {
       ...e, kinds: [...e.kinds], vlans: [...e.vlans], mplsLabels: [...e.mplsLabels],
       tunnels: e.tunnels.map((t) => ({ src: t.src.slice(), dst: t.dst.slice() })), outerFragment: null,
       erspan: e.erspan ? { ...e.erspan } : null,
     } : null,
-  };
+  });
 }
 
 export function summarizeEncap(e: EncapInfo): FlowEncap {

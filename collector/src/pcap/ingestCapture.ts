@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import type { FlowRecord } from '../flow/flowRecord.ts';
 import { CaptureError, CaptureReader, type CaptureFormat, type CaptureReaderOptions } from './captureReader.ts';
-import { decodePacket } from './packetDecoder.ts';
+import { decodePacketAt } from './packetDecoder.ts';
 import { FlowTable, type FlowInfo, type FlowTableOptions, type FlowTableStats } from './flowTable.ts';
 
 export interface IngestProgress {
@@ -103,7 +103,7 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
     for await (const batch of reader.batches()) {
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i];
-        table.add(decodePacket(p.data, p.linkType, p.origLen), p.ts, p.interfaceId);
+        table.add(decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen), p.ts, p.interfaceId);
       }
       if (records.length >= batchSize) await drain(false);
       if (table.stats.packets >= nextProgress) {

@@ -25,30 +25,63 @@ export interface FragmentInfo {
   payloadLength: number;
 }
 
-export interface DecodedPacket {
-  kind: 'ip';
-  ipVersion: 4 | 6;
-  /** Innermost addresses: views of 4 or 16 bytes into the packet (formatIp turns them into text). */
-  src: Uint8Array;
-  dst: Uint8Array;
-  /** Transport protocol after IPv6 extension headers. */
-  proto: number;
+/**
+ * A decoded IP packet. Its addresses stay in the frame (`data` at `srcOff`/`dstOff`, 4 or 16 bytes): `src` and `dst`
+ * make views on demand, as typed-array views are costly to create on a path that runs for every packet.
+ */
+export class DecodedPacket {
+  readonly kind = 'ip' as const;
   /** 0 for protocols without ports and for non-first fragments. ICMP: 0 and type*256+code, as nfdump. */
-  srcPort: number;
-  dstPort: number;
-  tcpFlags: number;
-  icmpType: number;
-  icmpCode: number;
-  /** TTL / hop limit and ToS / traffic class of the innermost IP header. */
-  ttl: number;
-  tos: number;
-  /** IP total length of the innermost packet (IPv6: payload length + 40): the bytes a flow counts, as nfpcapd. */
-  ipLength: number;
-  fragment: FragmentInfo | null;
-  /** Innermost Ethernet source and destination as 48-bit numbers; 0 when the frame has none. */
-  srcMac: number;
-  dstMac: number;
-  encap: EncapInfo | null;
+  srcPort = 0;
+  dstPort = 0;
+  tcpFlags = 0;
+  icmpType = 0;
+  icmpCode = 0;
+
+  constructor(
+    readonly ipVersion: 4 | 6,
+    /** The bytes holding the innermost IP header (the frame, or a copy). */
+    readonly data: Uint8Array,
+    readonly srcOff: number,
+    readonly dstOff: number,
+    /** Transport protocol after IPv6 extension headers. */
+    public proto: number,
+    /** TTL / hop limit and ToS / traffic class of the innermost IP header. */
+    public ttl: number,
+    public tos: number,
+    /** IP total length of the innermost packet (IPv6: payload length + 40): the bytes a flow counts, as nfpcapd. */
+    public ipLength: number,
+    public fragment: FragmentInfo | null,
+    /** Innermost Ethernet source and destination as 48-bit numbers; 0 when the frame has none. */
+    public srcMac: number,
+    public dstMac: number,
+    public encap: EncapInfo | null,
+  ) {}
+
+  /** Innermost source address: a view of 4 or 16 bytes (formatIp turns it into text). */
+  get src(): Uint8Array {
+    return this.data.subarray(this.srcOff, this.srcOff + (this.ipVersion === 4 ? 4 : 16));
+  }
+
+  get dst(): Uint8Array {
+    return this.data.subarray(this.dstOff, this.dstOff + (this.ipVersion === 4 ? 4 : 16));
+  }
+
+  /** A copy sharing nothing with the frame (to keep past it), with some fields changed. */
+  detached(changes: Partial<Pick<DecodedPacket, 'srcPort' | 'encap'>> = {}): DecodedPacket {
+    const n = this.ipVersion === 4 ? 4 : 16;
+    const data = new Uint8Array(2 * n);
+    data.set(this.src, 0);
+    data.set(this.dst, n);
+    const q = new DecodedPacket(this.ipVersion, data, 0, n, this.proto, this.ttl, this.tos, this.ipLength, this.fragment, this.srcMac,
+      this.dstMac, 'encap' in changes ? changes.encap! : this.encap);
+    q.srcPort = changes.srcPort ?? this.srcPort;
+    q.dstPort = this.dstPort;
+    q.tcpFlags = this.tcpFlags;
+    q.icmpType = this.icmpType;
+    q.icmpCode = this.icmpCode;
+    return q;
+  }
 }
 
 export interface MalformedPacket {
@@ -71,15 +104,36 @@ export type DecodeResult = DecodedPacket | MalformedPacket | SkippedPacket;
 
 const MAX_LAYERS = 32;
 
+const WALK: WalkState = {
+  d: new Uint8Array(0), off: 0, end: 0, limit: 0, next: Next.Done, ethertype: 0, enc: null, fail: null, skip: null, detail: 0,
+  srcMac: 0, dstMac: 0,
+};
+
 /**
  * Decodes a frame of the given LINKTYPE. `origLen` (the length on the wire) lets a lying IP total length be told
  * from a capture cut by its snaplen.
  */
 export function decodePacket(data: Uint8Array, linkType: number, origLen: number = data.length): DecodeResult {
-  const s: WalkState = {
-    d: data, off: 0, end: data.length, limit: Math.max(origLen, data.length), next: Next.Done, ethertype: 0, enc: null,
-    fail: null, skip: null, detail: 0, srcMac: 0, dstMac: 0,
-  };
+  return decodePacketAt(data, 0, data.length, linkType, origLen);
+}
+
+/** decodePacket for a frame of `caplen` bytes at `start` of `buf` (no view needed). Offsets in the result are the frame's. */
+export function decodePacketAt(buf: Uint8Array, start: number, caplen: number, linkType: number, origLen: number = caplen): DecodeResult {
+  // One walk state, reset per packet (results never refer to it): no allocation for it on the per-packet path.
+  const s = WALK as { d: Uint8Array } & WalkState;
+  const data = buf;
+  s.d = buf;
+  s.off = start;
+  s.end = start + caplen;
+  s.limit = start + Math.max(origLen, caplen);
+  s.next = Next.Done as Next;
+  s.ethertype = 0;
+  s.enc = null;
+  s.fail = null;
+  s.skip = null;
+  s.detail = 0;
+  s.srcMac = 0;
+  s.dstMac = 0;
   parseLinkLayer(s, linkType);
   for (let layers = 0; ; layers++) {
     if (layers > MAX_LAYERS) {
@@ -114,7 +168,7 @@ export function decodePacket(data: Uint8Array, linkType: number, origLen: number
         break;
       }
       default:
-        if (s.fail) return { kind: 'malformed', reason: s.fail, offset: s.off, encap: s.enc };
+        if (s.fail) return { kind: 'malformed', reason: s.fail, offset: s.off - start, encap: s.enc };
         return { kind: 'skipped', reason: s.skip ?? 'non-ip', detail: s.detail, encap: s.enc };
     }
   }
@@ -122,7 +176,7 @@ export function decodePacket(data: Uint8Array, linkType: number, origLen: number
 
 function malformed(s: WalkState, reason: MalformedReason): null {
   s.fail = reason;
-  s.next = Next.Done;
+  s.next = Next.Done as Next;
   return null;
 }
 
@@ -150,8 +204,7 @@ function parseIPv4(s: WalkState): DecodedPacket | null {
   const fragment: FragmentInfo | null = more || fragOffset > 0
     ? { id: (d[o + 4] << 8) | d[o + 5], offset: fragOffset, more, headerLength: ihl, payloadLength: ipLength - ihl }
     : null;
-  return parseTransport(s, 4, d.subarray(o + 12, o + 16), d.subarray(o + 16, o + 20), d[o + 9], d[o + 8], d[o + 1],
-    ipLength, o + ihl, Math.min(s.end, o + ipLength), fragment);
+  return parseTransport(s, 4, o + 12, d[o + 9], d[o + 8], d[o + 1], ipLength, o + ihl, Math.min(s.end, o + ipLength), fragment);
 }
 
 function parseIPv6(s: WalkState): DecodedPacket | null {
@@ -193,21 +246,18 @@ function parseIPv6(s: WalkState): DecodedPacket | null {
     }
   }
   const tc = ((d[o] & 0x0f) << 4) | (d[o + 1] >> 4);
-  return parseTransport(s, 6, d.subarray(o + 8, o + 24), d.subarray(o + 24, o + 40), nh, d[o + 7], tc, ipLength, p, pe,
-    fragment);
+  return parseTransport(s, 6, o + 8, nh, d[o + 7], tc, ipLength, p, pe, fragment);
 }
 
 /**
  * Transport header, or the next tunnel. Returns the packet, or null with s.next set to the tunnelled header
  * (or Done with a failure).
  */
-function parseTransport(s: WalkState, ipVersion: 4 | 6, src: Uint8Array, dst: Uint8Array, proto: number, ttl: number,
+function parseTransport(s: WalkState, ipVersion: 4 | 6, srcOff: number, proto: number, ttl: number,
   tos: number, ipLength: number, p: number, pe: number, fragment: FragmentInfo | null): DecodedPacket | null {
   const d = s.d;
-  const pkt: DecodedPacket = {
-    kind: 'ip', ipVersion, src, dst, proto, srcPort: 0, dstPort: 0, tcpFlags: 0, icmpType: 0, icmpCode: 0, ttl, tos,
-    ipLength, fragment, srcMac: s.srcMac, dstMac: s.dstMac, encap: s.enc,
-  };
+  const alen = ipVersion === 4 ? 4 : 16;
+  const pkt = new DecodedPacket(ipVersion, d, srcOff, srcOff + alen, proto, ttl, tos, ipLength, fragment, s.srcMac, s.dstMac, s.enc);
   // A non-first fragment carries no headers: it is attributed to its flow by the fragment tracker.
   if (fragment && fragment.offset > 0) return pkt;
   // Bytes the IP header says follow the transport header's start (a fragment only carries part of them).
@@ -232,7 +282,7 @@ function parseTransport(s: WalkState, ipVersion: 4 | 6, src: Uint8Array, dst: Ui
         // A port is no proof: when the tunnel header does not hold up, this is plain UDP (say, a reflection attack
         // aimed at port 6081), not a malformed packet.
         const saved = saveWalk(s);
-        enterTunnel(s, src, dst, 17, p + 8, pe, ipLength, fragment);
+        enterTunnel(s, pkt.src, pkt.dst, 17, p + 8, pe, ipLength, fragment);
         if (pkt.dstPort === VXLAN_PORT) parseVxlan(s);
         else parseGeneve(s);
         if (s.next !== Next.Done) return null;
@@ -249,12 +299,12 @@ function parseTransport(s: WalkState, ipVersion: 4 | 6, src: Uint8Array, dst: Ui
       return pkt;
     }
     case 47:
-      enterTunnel(s, src, dst, 47, p, pe, ipLength, fragment);
+      enterTunnel(s, pkt.src, pkt.dst, 47, p, pe, ipLength, fragment);
       parseGre(s);
       return null;
     case 4:
     case 41:
-      enterTunnel(s, src, dst, proto, p, pe, ipLength, fragment);
+      enterTunnel(s, pkt.src, pkt.dst, proto, p, pe, ipLength, fragment);
       encOf(s).kinds.push(proto === 4 ? 'ip-in-ip' : 'ipv6-in-ip');
       s.next = proto === 4 ? Next.IPv4 : Next.IPv6;
       return null;

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { FlowSink } from '../ingest/flowSink.ts';
 import type { CaptureFacts, EnrichedFlow } from '../storage/flowRows.ts';
+import type { GrowingFile } from './captureReader.ts';
 import { ingestCapture, type IngestSummary } from './ingestCapture.ts';
 import type { FlowInfo } from './flowTable.ts';
 
@@ -34,6 +35,8 @@ export interface PcapIngestOptions {
   idle?: number;
   /** Make flows exactly as nfpcapd 1.7.1 does (see flowTable.ts), for comparisons. */
   nfpcapdCompat?: boolean;
+  /** The file is still being written (an upload being spooled): read it as it grows. */
+  follow?: GrowingFile;
   signal?: AbortSignal;
   onProgress?: (p: PcapProgress) => void;
   /** Least time between two onProgress calls (one more comes at the end). Default 250 ms. */
@@ -93,6 +96,7 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
   const summary = await ingestCapture(source, {
     capture: session ?? name,
     flowTable: { activeTimeoutMs: active * 1000, idleTimeoutMs: idle * 1000, nfpcapdCompat: o.nfpcapdCompat ?? false },
+    reader: o.follow ? { follow: o.follow } : undefined,
     batchSize: 2000,
     progressEveryPackets: 20_000,
     signal: o.signal,
@@ -155,9 +159,13 @@ export class PcapService {
         ...opts, sink: this.o.sink, active: opts.active ?? this.o.config.activeTimeout, idle: opts.idle ?? this.o.config.idleTimeout,
       });
       // Queued rows are written before the caller hears "done": a query right after sees every flow.
+      const t0 = performance.now();
       await this.o.sink.writer.flush();
-      this.o.log.info({ capture: summary.capture, packets: summary.packets, flows: summary.flows, bytes: summary.bytes,
-        errors: summary.errors.length ? summary.errors : undefined, ms: summary.elapsedMs }, 'capture ingested');
+      summary.elapsedMs += Math.round(performance.now() - t0);
+      const damaged = summary.errors.length > 0;
+      this.o.log[damaged ? 'warn' : 'info']({ capture: summary.capture, packets: summary.packets, flows: summary.flows, bytes: summary.bytes,
+        errors: damaged ? summary.errors : undefined, ms: summary.elapsedMs },
+      damaged ? 'capture ingested up to an error; the flows before it are stored' : 'capture ingested');
       return summary;
     } finally {
       this.running--;

@@ -40,6 +40,30 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
   }
 }
 
+describe('dvflow pcap --data: straight into an embedded store no daemon runs on', () => {
+  it('stores the flows itself; a missing file still gives exit status 1', async () => {
+    const root = tempDir('dvflow-pcapcli-direct-');
+    try {
+      const file = join(TESTDATA, 'ids/zeek/erspanIII.pcap');
+      const r = await dvflow(['pcap', '--data', join(root, 'data'), '--session', 'direct', file, join(root, 'nope.pcap')]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /nope\.pcap: no such file/);
+      assert.match(r.stdout, /^erspanIII\.pcap: 2 packets, /m);
+      const { ClickHouseStore } = await import('../../src/storage/clickhouseStore.ts');
+      const store = await ClickHouseStore.open({ url: '', user: 'default', password: '', database: 'default', cluster: '', dataDir: join(root, 'data') });
+      try {
+        const rows = await store.queryRows<{ n: number; p: number; s: string }>(
+          "SELECT count() AS n, sum(packets) AS p, any(encap) AS s FROM flows WHERE capture = 'direct'");
+        assert.deepEqual(rows.map((x) => [Number(x.n) > 0, Number(x.p), x.s]), [[true, 2, 'gre,erspan3']]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('dvflow pcap against a running daemon', { skip: !HAVE && 'nfpcapd/nfdump not installed' }, () => {
   let root: string;
   let watch: string;
