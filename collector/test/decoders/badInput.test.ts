@@ -2,6 +2,7 @@
 // length, broken set lengths, bad templates, unknown versions, and seeded random bytes and mutations.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { prng } from '../helpers/prng.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { decodeDatagram, type DecodeResult } from '../../src/decoders/decodeDatagram.ts';
@@ -157,7 +158,7 @@ describe('bad input', () => {
   });
 
   it('survives seeded random bytes and random mutations of real datagrams, with bounded memory', () => {
-    const rand = mulberry32(0x5eed);
+    const rand = prng(0x5eed);
     const templates = new TemplateCache({ maxPendingSets: 64, maxPendingBytes: 64 * 1024 });
     const ctx = newContext({ templates });
     const seeds = CASES.flatMap((c) => [...c.templates, c.datagram]).map(dat);
@@ -202,13 +203,3 @@ function rebuildSets(buf: Buffer, n: number): Buffer {
   return out;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

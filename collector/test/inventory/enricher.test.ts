@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { prng } from '../helpers/prng.ts';
 import { Enricher, UNMAPPED } from '../../src/inventory/enricher.ts';
 import { parsePortgroupFile } from '../../src/inventory/portgroupFile.ts';
 import { mergePortgroupInventories } from '../../src/inventory/mergeInventory.ts';
@@ -99,8 +100,7 @@ test('malformed inventories: ImportError with the line', () => {
 });
 
 test('mutated inventories never throw anything but ImportError', () => {
-  let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = prng(7);
   for (let i = 0; i < 1500; i++) {
     const chars = inventoryYaml.split('');
     const n = 1 + Math.floor(rnd() * 4);

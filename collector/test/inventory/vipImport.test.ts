@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { prng } from '../helpers/prng.ts';
 import { readFileSync } from 'node:fs';
 import { ImportError, type ImportWarning, type Vip, type VipInventory } from '../../src/inventory/inventoryModel.ts';
 import { parseHaproxyConfig } from '../../src/inventory/vip/haproxyConfig.ts';
@@ -636,17 +637,6 @@ test('mergeVipInventories: later files win by name; same endpoints are reported'
 
 // ---- robustness
 
-/** Small deterministic PRNG (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOISE = ['{', '}', '"', "'", ':', '[', ']', '=', '#', '!', '\n', ' ', '\t', '-', '->', '@', '$', '${', ',', '/', '\\', '0', '9', '65536', '::', '300', 'x', 'real=', 'server', 'bind', '- ', '  ', 'vips:', '&a', '*a'];
 
@@ -702,7 +692,7 @@ test('fuzz: truncated and mutated fixtures give an inventory or an ImportError, 
   let rejected = 0;
   for (const [file, format] of files) {
     const text = fixture(file);
-    const r = rng(0xd5f10 + file.length);
+    const r = prng(0xd5f10 + file.length);
     for (let i = 0; i < 400; i++) {
       const t = i < 40 ? text.slice(0, Math.floor((text.length * i) / 40)) : mutate(text, r);
       const label = `${file} #${i}: ${JSON.stringify(t.length > 300 ? `${t.slice(0, 300)}...` : t)}`;

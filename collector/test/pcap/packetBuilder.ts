@@ -278,17 +278,7 @@ export function pcapngFile(blocks: NgBlock[]): Buffer {
   return Buffer.concat(parts);
 }
 
-/** Small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../helpers/prng.ts';
 
 /** A TCP/IPv4 frame over Ethernet, the common case in tests. */
 export function tcp4Frame(src: string, dst: string, sport: number, dport: number, flags: number, o: { vlans?: { vid: number; tpid?: number }[];
