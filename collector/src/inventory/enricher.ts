@@ -135,6 +135,8 @@ function ipv4Number(s: string): number {
 interface VipHit {
   vip: Vip;
   address: string;
+  /** Every real server of the VIP, flattened once (the direct-return leg looks for the one that answered). */
+  servers: RealServer[];
 }
 interface ServerHit {
   vip: Vip;
@@ -218,7 +220,7 @@ export class Enricher {
     for (const vip of vips.vips) {
       // A wildcard bind (HAProxy `bind *:80`) names no address to match; its real servers still are.
       const c = isWildcard(vip.address) ? null : canonicalAddress(vip.address);
-      if (c) putAddrPort(this.vipByAddr, c, vip.port ?? 0, { vip, address: c });
+      if (c) putAddrPort(this.vipByAddr, c, vip.port ?? 0, { vip, address: c, servers: vip.pools.flatMap((p) => p.servers) });
       for (const pool of vip.pools) {
         for (const s of pool.servers) {
           const c = canonicalAddress(s.address);
@@ -303,7 +305,7 @@ export class Enricher {
       r.vipLeg = direct ? 'server-client' : 'vip-client';
       if (direct && inPort) {
         // Which real server answered: the one whose address or VM the exporting port belongs to.
-        const server = s.vip.pools.flatMap((p) => p.servers).find((x) => (inPort.vm !== undefined && x.name === inPort.vm) || (inPort.ips ?? []).includes(x.address));
+        const server = s.servers.find((x) => (inPort.vm !== undefined && x.name === inPort.vm) || (inPort.ips ?? []).includes(x.address));
         if (server) r.backend = server.name;
       }
       return;
@@ -313,21 +315,11 @@ export class Enricher {
     const tunnel = r.proto === 4 || r.proto === 41;
     const ds = tunnel ? this.serverByAddr.get(r.dstAddr)?.values().next().value : getAddrPort(this.serverByAddr, r.dstAddr, r.dstPort);
     if (ds) {
-      r.vip = ds.vip.name;
-      r.vipAddr = ds.vipAddr;
-      r.vipPort = ds.vip.port ?? 0;
-      r.vipLeg = 'lb-server';
-      r.backend = ds.server.name;
+      serverLeg(r, ds, 'lb-server');
       return;
     }
     const ss = getAddrPort(this.serverByAddr, r.srcAddr, r.srcPort);
-    if (ss) {
-      r.vip = ss.vip.name;
-      r.vipAddr = ss.vipAddr;
-      r.vipPort = ss.vip.port ?? 0;
-      r.vipLeg = 'server-lb';
-      r.backend = ss.server.name;
-    }
+    if (ss) serverLeg(r, ss, 'server-lb');
   }
 
   private noteUnmapped(r: EnrichedFlow, sw: SwitchIndex | undefined, port: number, side: 'in' | 'out'): void {
@@ -354,6 +346,15 @@ export class Enricher {
       this.unmapped.set(k, { ...u, switch: sw?.name ?? u.switch });
     }
   }
+}
+
+/** A flow to or from a real server: its VIP, the VIP's own address and port, the leg and the server. */
+function serverLeg(r: EnrichedFlow, hit: ServerHit, leg: VipLeg): void {
+  r.vip = hit.vip.name;
+  r.vipAddr = hit.vipAddr;
+  r.vipPort = hit.vip.port ?? 0;
+  r.vipLeg = leg;
+  r.backend = hit.server.name;
 }
 
 function isWildcard(a: string): boolean {
