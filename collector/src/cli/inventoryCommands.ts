@@ -9,23 +9,12 @@ import { parseInventoryFile, inventoryCounts, type InventoryKind } from '../inve
 import { ImportError } from '../inventory/inventoryModel.ts';
 import type { UnmappedPort } from '../inventory/enricher.ts';
 import { CliError } from './cliError.ts';
+import { callDaemon } from './daemonApi.ts';
 
 const apiDefault = process.env.DVFLOW_API ?? 'http://127.0.0.1:8080';
 
-async function call(api: string, method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
-  let res: Response;
-  try {
-    res = await fetch(new URL(`/api/v1${path}`, api), {
-      method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  } catch (e) {
-    throw new CliError(`cannot reach the dvflow daemon at ${api} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}): is 'dvflow start' running? Use --api.`);
-  }
-  const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok) throw new CliError(String(json.message ?? `HTTP ${res.status}`));
-  return json;
+function call(api: string, method: string, path: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
+  return callDaemon(api, method, path, { body, token, hint: 'Use --api.', failure: 'request failed' });
 }
 
 function readText(file: string): string {

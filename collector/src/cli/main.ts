@@ -11,6 +11,7 @@ import { compileFilter } from '../query/filterSql.ts';
 import { ClickHouseStore } from '../storage/clickhouseStore.ts';
 import { renderResponse, checkOutputFormat } from './nfdumpOutput.ts';
 import { CliError } from './cliError.ts';
+import { callDaemon } from './daemonApi.ts';
 import { addInventoryCommands } from './inventoryCommands.ts';
 import { addPcapCommand } from './pcapCommand.ts';
 
@@ -160,15 +161,7 @@ async function queryDirect(o: Record<string, unknown>, req: QueryRequest): Promi
 async function queryApi(api: string, req: QueryRequest): Promise<QueryResponse> {
   const body = { filter: req.filter, statistics: req.statistics, topN: req.topN, limit: req.limit, order: req.order, from: req.window?.from, to: req.window?.to,
     aggregate: req.aggregate, aggregateFields: req.aggregateFields, bidirectional: req.bidirectional, postFilter: req.postFilter };
-  let res: Response;
-  try {
-    res = await fetch(new URL('/api/v1/query', api), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  } catch (e) {
-    throw new CliError(`cannot reach the dvflow daemon at ${api} (${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}): is 'dvflow start' running? Use --api or --clickhouse-url.`);
-  }
-  const json = (await res.json()) as QueryResponse & { message?: string };
-  if (!res.ok) throw new CliError(json.message ?? `query failed with HTTP ${res.status}`);
-  return json;
+  return callDaemon<QueryResponse>(api, 'POST', '/query', { body, hint: 'Use --api or --clickhouse-url.', failure: 'query failed' });
 }
 
 export { CliError };

@@ -14,6 +14,7 @@ import pino from 'pino';
 import { Command, InvalidArgumentError } from 'commander';
 import { sniffCaptureFormat } from '../pcap/captureReader.ts';
 import { CliError } from './cliError.ts';
+import { daemonUnreachable } from './daemonApi.ts';
 import { ingestCaptureInto, type PcapProgress, type PcapSummary } from '../pcap/pcapService.ts';
 
 export interface PcapCommandOptions {
@@ -175,7 +176,7 @@ async function uploadOne(file: string, size: number, o: PcapCommandOptions, prog
     progress.end();
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EHOSTUNREACH' || err.code === 'ECONNRESET') {
-      throw new CliError(`cannot reach the dvflow daemon at ${o.api} (${err.message}): is 'dvflow start' running? Use --api, or --clickhouse-url to write to a ClickHouse server directly.`);
+      throw daemonUnreachable(o.api, err.message, 'Use --api, or --clickhouse-url to write to a ClickHouse server directly.');
     }
     return { file, summary: null, error: `${file}: upload failed: ${err.message}` };
   }
