@@ -11,7 +11,7 @@ export function inventorySuggestions(inv: InventoryService, exporters: ExporterR
   return (c: CompletionContext) => {
     const before = c.text.slice(0, c.cursor - c.word.length).trimEnd();
     const prev = /([A-Za-z-]+)$/.exec(before)?.[1]?.toLowerCase() ?? '';
-    const snap = inv.snapshot();
+    const snap = inv.current();
     let names: string[] = [];
     if (prev === 'portgroup') {
       names = [...new Set([...snap.portgroups.portgroups.map((p) => p.name), ...snap.portgroups.switches.flatMap((s) => s.ports.map((p) => p.portgroup)), ...snap.portgroups.vlans.map((v) => v.portgroup), ...snap.portgroups.cidrs.map((x) => x.portgroup)])];

@@ -70,6 +70,10 @@ test('VDS flows land in the mapped portgroups; dvPort 11 is unmapped and listed,
   const imp = await dvflow(['inventory', 'import', fix, '--api', daemon.api, '--token', TOKEN]);
   assert.equal(imp.code, 0, imp.stderr);
   assert.match(imp.stdout, /imported \(file: 1 switches, 1 ports/);
+  // Filter completion offers the inventory's names after `portgroup` (quoted when they need it).
+  const comp = (await (await fetch(`${daemon.api}/api/v1/filter/complete?text=${encodeURIComponent('out portgroup Ma')}`)).json()) as { suggestions: string[] };
+  assert.ok(comp.suggestions.includes('Management'), JSON.stringify(comp));
+  assert.ok(!comp.suggestions.includes('Servers'));
   const unmapped = (await (await fetch(`${daemon.api}/api/v1/inventory/unmapped`)).json()) as { unmapped: unknown[] };
   assert.deepEqual(unmapped.unmapped, []);
   await daemon.truncate();

@@ -36,12 +36,12 @@ export default async function inventoryRoutes(app: FastifyInstance, opts: { inve
 
   app.get('/inventory/unmapped', { schema: { summary: 'dvPorts seen in flows that no inventory maps, with their exporter' } }, async (_req, reply) => {
     if (!inv) return reply.code(503).send(none);
-    return { unmapped: inv.snapshot().unmapped, overflow: inv.enricher.unmappedOverflow };
+    return { unmapped: inv.enricher.unmappedPorts(), overflow: inv.enricher.unmappedOverflow };
   });
 
   app.get('/portgroups', { schema: { summary: 'Portgroups with their dvSwitch, VLAN, dvPorts and VMs' } }, async (_req, reply) => {
     if (!inv) return reply.code(503).send(none);
-    const { portgroups: pg } = inv.snapshot();
+    const { portgroups: pg } = inv.current();
     const byName = new Map<string, { name: string; switch: string; vlan: number | null; kind: string; ports: number; vms: string[]; cidrs: string[] }>();
     const get = (name: string) => {
       let e = byName.get(name);
@@ -69,7 +69,7 @@ export default async function inventoryRoutes(app: FastifyInstance, opts: { inve
 
   app.get('/vips', { schema: { summary: 'Load-balancer VIPs with their pools and real servers' } }, async (_req, reply) => {
     if (!inv) return reply.code(503).send(none);
-    return { vips: inv.snapshot().vips.vips.map((v) => ({ ...v, unexpectedLegs: unexpectedLegs[v.lbKind] })) };
+    return { vips: inv.current().vips.vips.map((v) => ({ ...v, unexpectedLegs: unexpectedLegs[v.lbKind] })) };
   });
 
   app.post<{ Body: FileBody }>('/inventory/check', {
