@@ -170,7 +170,8 @@ export interface EnricherStats {
 }
 
 export class Enricher {
-  private readonly byExporter = new Map<string, SwitchIndex>();
+  /** Exporter address → the switch it speaks for, for any observation domain and per domain (no key strings built per record). */
+  private readonly byExporter = new Map<string, { any?: SwitchIndex; domains: Map<number, SwitchIndex> }>();
   private readonly vlans = new Map<number, string>();
   private readonly cidrs = new CidrIndex();
   private readonly exporterNames = new Map<string, string>();
@@ -201,12 +202,16 @@ export class Enricher {
       for (const e of sw.exporters) {
         const [addr, domain] = e.split('/');
         const c = canonicalAddress(addr!);
-        if (c) this.byExporter.set(domain === undefined ? c : `${c}/${Number(domain)}`, idx);
+        if (!c) continue;
+        let entry = this.byExporter.get(c);
+        if (!entry) this.byExporter.set(c, (entry = { domains: new Map() }));
+        if (domain === undefined) entry.any = idx;
+        else entry.domains.set(Number(domain), idx);
       }
     }
     for (const v of pg.vlans) if (!this.vlans.has(v.vlan)) this.vlans.set(v.vlan, v.portgroup);
     for (const p of pg.portgroups) if (p.vlan !== undefined && !this.vlans.has(p.vlan)) this.vlans.set(p.vlan, p.name);
-    const switchIdx = new Map([...this.byExporter.values()].map((s) => [s.name, s]));
+    const switchIdx = new Map([...this.byExporter.values()].flatMap((e) => [...(e.any ? [e.any] : []), ...e.domains.values()]).map((s) => [s.name, s]));
     for (const c of pg.cidrs) {
       this.cidrs.add(c.cidr, c.portgroup);
       const sw = switchIdx.get(pgSwitch.get(c.portgroup) ?? '');
@@ -247,7 +252,7 @@ export class Enricher {
         if (n !== undefined) r.exporterName = n;
       }
       let sw: SwitchIndex | undefined;
-      if (hasPorts) sw = this.byExporter.get(`${r.exporter}/${r.domain}`) ?? this.byExporter.get(r.exporter);
+      if (hasPorts) sw = this.switchOf(r.exporter, r.domain);
       const vds = sw !== undefined || r.vmwIngressAttr !== 0 || r.vmwEgressAttr !== 0;
       let inPort: DvPort | undefined;
       let outPort: DvPort | undefined;
@@ -333,6 +338,12 @@ export class Enricher {
     } else this.unmappedOverflow++;
   }
 
+  /** The switch an exporter speaks for: its entry for this observation domain, else the one for any domain. */
+  private switchOf(exporter: string, domain: number): SwitchIndex | undefined {
+    const e = this.byExporter.get(exporter);
+    return e && (e.domains.get(domain) ?? e.any);
+  }
+
   /** dvPorts seen without a mapping, most flows first. */
   unmappedPorts(): UnmappedPort[] {
     return [...this.unmapped.values()].sort((a, b) => b.flows - a.flows || a.exporter.localeCompare(b.exporter) || a.port - b.port);
@@ -341,7 +352,7 @@ export class Enricher {
   /** Carry the unmapped list over to the enricher of a reloaded inventory (ports now mapped drop out). */
   inheritUnmapped(prev: Enricher): void {
     for (const [k, u] of prev.unmapped) {
-      const sw = this.byExporter.get(`${u.exporter}/${u.domain}`) ?? this.byExporter.get(u.exporter);
+      const sw = this.switchOf(u.exporter, u.domain);
       if (sw?.ports.has(u.port)) continue;
       this.unmapped.set(k, { ...u, switch: sw?.name ?? u.switch });
     }
