@@ -64,7 +64,7 @@ function str(t: TsvBuffer, s: string | undefined): void {
 /** Append one `flows` row, columns in `flowColumns` order. */
 export function writeFlowRow(t: TsvBuffer, r: EnrichedFlow): void {
   t.ensure(ROW_BYTES);
-  t.u(r.timeReceived); t.tab(); t.u(r.first); t.tab(); t.u(r.last); t.tab();
+  t.ms(r.timeReceived); t.tab(); t.ms(r.first); t.tab(); t.ms(r.last); t.tab();
   addr(t, r.exporter); t.tab(); t.u(r.exporterPort); t.tab(); t.u(r.version); t.tab(); t.u(r.domain); t.tab();
   t.u(r.engineType); t.tab(); t.u(r.engineId); t.tab(); t.u(r.samplingRate); t.tab();
   addr(t, r.srcAddr); t.tab(); addr(t, r.dstAddr); t.tab(); t.u(r.srcPort); t.tab(); t.u(r.dstPort); t.tab();

@@ -121,3 +121,17 @@ test('a full queue drops rows and counts them; a failed insert is counted', asyn
   assert.ok(w.push('again\n'), 'accepts rows again once the queue drains');
   await w.close();
 });
+
+test('flow times from 1970 to 2286 are stored exactly (ClickHouse reads short bare numbers as dates)', async () => {
+  const times = [0, 5000, 86_400_000, 999_999_999, 1_000_000_000, 99_999_999_999, 100_000_000_000, 999_999_999_999, 1_700_000_000_123, 9_999_999_999_999];
+  const rows = times.map((t, i) => Object.assign(emptyFlowRecord(), { timeReceived: Date.now(), first: t, last: t, exporter: '192.0.2.77', srcPort: i }) as FlowRecord);
+  await store.insertTsv('flows', flowColumns, flowsToTsv(rows));
+  const back = await store.queryRows<{ src_port: number; ms: string }>(
+    "SELECT src_port, toUnixTimestamp64Milli(first) AS ms FROM flows WHERE exporter = toIPv6('192.0.2.77') ORDER BY src_port");
+  assert.deepEqual(back.map((r) => Number(r.ms)), times);
+  const t = new TsvBuffer(64);
+  t.ms(-5);
+  t.tab();
+  t.ms(42);
+  assert.equal(t.bytes().toString(), '0000000000000\t0000000000042', 'negative times are written as the epoch');
+});
