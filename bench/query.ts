@@ -26,6 +26,9 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1500' },
     runs: { type: 'string', default: '3' },
     keep: { type: 'boolean', default: false },
+    // Reuse stores kept by an earlier --keep run: skip recording and replaying.
+    'dvflow-data': { type: 'string' },
+    'nfcapd-dir': { type: 'string' },
   },
 });
 const wantFlows = Number(args.flows);
@@ -140,22 +143,25 @@ async function median(f: () => Promise<number> | number): Promise<number> {
   return xs[Math.floor(xs.length / 2)]!;
 }
 
-// ---- set up: record, replay through nfcapd -R into dvflow ----
-const datagrams = await recordStream();
-const per = v9DataRecords(datagrams);
-const perPass = per.reduce((a, b) => a + b, 0);
-console.log(`recorded ${datagrams.length} v9 datagrams, ${perPass} flows a pass; replaying ${wantFlows} flows at <= ${rate} datagrams/s`);
-
-const data = tmp('bench-query-dvflow-');
+// ---- set up: record, replay through nfcapd -R into dvflow (or reuse kept stores) ----
+const reuse = args['dvflow-data'] !== undefined && args['nfcapd-dir'] !== undefined;
+const data = args['dvflow-data'] ?? tmp('bench-query-dvflow-');
+const nfDir = args['nfcapd-dir'] ?? tmp('bench-query-nfcapd-');
 const dv = await startDvflow(data);
-const nfPort = await freeUdpPort();
-const nfDir = tmp('bench-query-nfcapd-');
-const nf = spawn('nfcapd', ['-p', String(nfPort), '-b', '127.0.0.1', '-w', nfDir, '-t', '86400', '-B', String(32 << 20), '-R', `127.0.0.1/${dv.port}`], { stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 500));
 const t0 = performance.now();
-const sent = await replay(datagrams, per, nfPort, wantFlows);
-nf.kill('SIGTERM');
-await waitExit(nf);
+let sent = { sent: 0, flows: 0 };
+if (!reuse) {
+  const datagrams = await recordStream();
+  const per = v9DataRecords(datagrams);
+  const perPass = per.reduce((a, b) => a + b, 0);
+  console.log(`recorded ${datagrams.length} v9 datagrams, ${perPass} flows a pass; replaying ${wantFlows} flows at <= ${rate} datagrams/s`);
+  const nfPort = await freeUdpPort();
+  const nf = spawn('nfcapd', ['-p', String(nfPort), '-b', '127.0.0.1', '-w', nfDir, '-t', '86400', '-B', String(32 << 20), '-R', `127.0.0.1/${dv.port}`], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  sent = await replay(datagrams, per, nfPort, wantFlows);
+  nf.kill('SIGTERM');
+  await waitExit(nf);
+}
 // Wait for dvflow's queue to drain and its count to stand still for 5 s (an insert may be in flight).
 let stored = -1, still = 0, dropped = 0;
 for (let i = 0; i < 900 && still < 5; i++) {
@@ -212,7 +218,7 @@ for (const r of results) console.log(`| ${r.name} | ${r.nfdump.toFixed(0)} | ${r
 
 dv.child.kill('SIGTERM');
 await waitExit(dv.child);
-if (!args.keep) {
+if (!args.keep && !reuse) {
   rmSync(data, { recursive: true, force: true });
   rmSync(nfDir, { recursive: true, force: true });
 } else console.log(`kept: dvflow data ${data}, nfcapd ${nfDir}`);

@@ -122,7 +122,8 @@ export function buildProgram(): Command {
       let filter = filterWords.join(' ');
       if (o.f) filter = readFileSync(String(o.f), 'utf8');
       if (o.Z) {
-        compileFilter(filter || 'any');
+        // Syntax and support only: `sysid N` checks without the exporter numbering (an empty one).
+        compileFilter(filter || 'any', { exporterIds: new Map() });
         process.stdout.write('Filter syntax ok\n');
         return;
       }
@@ -152,7 +153,8 @@ async function queryDirect(o: Record<string, unknown>, req: QueryRequest): Promi
     database: String(o.clickhouseDatabase), cluster: '', dataDir: '',
   });
   try {
-    return await new FlowQuery(store, compileFilter).run(req);
+    // The server's retention is not known here: the defaults decide which rollups still hold a window.
+    return await new FlowQuery(store, compileFilter, { retention: loadConfig(undefined, {}).retention as unknown as Record<string, string> }).run(req);
   } finally {
     await store.close();
   }
