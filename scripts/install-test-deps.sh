@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests use as real peers (exporters, the nfdump reference, tshark, a
-# browser, Go + govmomi for the vCenter simulator) when they are missing. Runs as `npm test`'s pretest
+# browser (chromium), Go + govmomi for the vCenter simulator) when they are missing. Runs as `npm test`'s pretest
 # step; needs root (or sudo) and Debian's package archive. Set DVFLOW_SKIP_APT=1 to skip.
 set -euo pipefail
 [ "${DVFLOW_SKIP_APT:-}" = "1" ] && exit 0
@@ -11,6 +11,8 @@ command -v tshark    >/dev/null 2>&1 || need+=(tshark)
 command -v pmacctd   >/dev/null 2>&1 && [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v tcpdump   >/dev/null 2>&1 || need+=(tcpdump)
 command -v text2pcap >/dev/null 2>&1 || need+=(tshark)
+# The dashboard's end-to-end tests drive Debian's chromium through playwright-core.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 # govmomi's vCenter simulator, built offline by scripts/build-vcsim.sh (Debian has no govc package).
 command -v go        >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/vmware/govmomi/simulator ] || need+=(golang-github-vmware-govmomi-dev)

@@ -11,10 +11,16 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FlowQuery } from '@dvflow/collector/src/query/flowQuery.ts';
 import type { ExporterRegistry } from '@dvflow/collector/src/collector/exporterRegistry.ts';
 import type { InventoryService } from '@dvflow/collector/src/inventory/inventoryService.ts';
+import type { QueryRunner } from '@dvflow/collector/src/query/flowQuery.ts';
 import exporterRoutes from './routes/exporters.ts';
 import queryRoutes from './routes/query.ts';
 import pcapRoutes, { type PcapUploadTarget } from './routes/pcap.ts';
 import { inventorySuggestions } from './inventorySuggestions.ts';
+import timeSeriesRoutes from './routes/timeseries.ts';
+import channelRoutes, { ChannelStore } from './routes/channels.ts';
+import eventRoutes, { type FlowEvents } from './routes/events.ts';
+import alertRoutes from './routes/alerts.ts';
+import uiRoutes from './routes/ui.ts';
 
 export interface DvflowContext {
   flowQuery: FlowQuery;
@@ -27,6 +33,16 @@ export interface DvflowContext {
   health: () => Promise<Record<string, unknown>>;
   /** Capture ingest for POST /api/v1/pcap; absent when this process stores no flows (web role): 503. */
   pcap?: PcapUploadTarget | null;
+  /** Raw SQL on the store, for the time series (absent: /timeseries answers 503). */
+  runner?: QueryRunner | null;
+  /** Data directory: saved channels go to <dataDir>/channels.json (absent: kept in memory only). */
+  dataDir?: string;
+  /** The flows batch writer ('inserted' events), for GET /api/v1/events; absent when this process stores none. */
+  flowEvents?: FlowEvents | null;
+  /** Table retention from the config (`retention`), so expired rollups are not used. */
+  retention?: Partial<Record<string, string>>;
+  /** Built dashboard directory (default web/ui/dist). */
+  uiDir?: string;
 }
 
 declare module 'fastify' {
@@ -66,6 +82,8 @@ export async function buildServer(ctx: DvflowContext, log: Logger | false): Prom
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
 
+  const channels = ChannelStore.inDataDir(ctx.dataDir);
+  if (channels.warning) app.log.warn(channels.warning);
   await app.register(async (api) => {
     api.get('/health', { schema: { summary: 'Liveness and store status' } }, async () => ({ ok: true, ...(await ctx.health()) }));
     await api.register(exporterRoutes);
@@ -73,11 +91,16 @@ export async function buildServer(ctx: DvflowContext, log: Logger | false): Prom
     await api.register(pcapRoutes);
     await api.register((await import('./routes/filter.ts')).default, { suggestions: ctx.inventory ? inventorySuggestions(ctx.inventory, ctx.exporters) : undefined });
     await api.register((await import('./routes/inventory.ts')).default, { inventory: ctx.inventory ?? null });
+    await api.register(timeSeriesRoutes, { runner: ctx.runner ?? null, channels, retention: ctx.retention });
+    await api.register(channelRoutes, { channels });
+    await api.register(eventRoutes, { flowEvents: ctx.flowEvents ?? null });
+    await api.register(alertRoutes);
   }, { prefix: '/api/v1' });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', ctx.metrics.contentType);
     return ctx.metrics.metrics();
   });
+  await app.register(uiRoutes, { uiDir: ctx.uiDir });
   return app;
 }

@@ -94,7 +94,7 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
     if (applied.length) log.info({ applied }, 'schema migrations applied');
 
     const metrics = createCollectorMetrics();
-    const flowQuery = new FlowQuery(store, compileFilter);
+    const flowQuery = new FlowQuery(store, compileFilter, { retention: config.retention as unknown as Record<string, string> });
     let collector: NetflowCollector | null = null;
     let writer: BatchWriter<EnrichedFlow> | null = null;
     let exporters: ExporterRegistry | null = null;
@@ -197,6 +197,7 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       const w = writer;
       const app = await buildServer({
         flowQuery, exporters, metrics: metrics.registry, token: config.http.token, inventory, pcap,
+        runner: store, dataDir: config.data, flowEvents: writer, retention: { ...config.retention },
         health: async () => ({ store: store.description, queueRows: w?.pendingRows ?? 0, droppedRows: w?.stats.rowsDropped ?? 0 }),
       }, log.child({ part: 'http' }));
       try {
