@@ -213,4 +213,23 @@ describe('dashboard with an empty store', { timeout: 180_000 }, () => {
     assert.match((await box.textContent()) ?? '', /no flows yet: point a dvSwitch at UDP 23456/i);
     await screenshot(d.page, 'overview-empty');
   });
+
+  test('Overview offers the period of stored flows that lie outside the window (a capture keeps its times)', async () => {
+    // wikipedia.pcap replayed with its own packet times: March 2011, far outside "last hour".
+    const start = Date.UTC(2011, 2, 18, 19, 6, 7);
+    await replayCapture(d, 'ids/zeek/wikipedia.pcap', start);
+    await d.page.goto(`${d.url}/`);
+    const box = await d.page.waitForSelector('[data-testid="stored-elsewhere"]', { timeout: 20_000 });
+    assert.match((await box.textContent()) ?? '', /2011-03-18/);
+    await d.page.click('[data-testid="show-stored"]');
+    await d.page.waitForFunction(() => new URL(location.href).searchParams.get('window') === 'custom');
+    const from = Number(new URL(d.page.url()).searchParams.get('from'));
+    assert.ok(from <= start && start - from < 3_600_000, `the window starts at the hour of the first flow (${new Date(from).toISOString()})`);
+    await d.page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="summary"]');
+      return el !== null && !/^\s*0\s*flows/.test(el.textContent ?? '');
+    }, undefined, { timeout: 15_000 });
+    assert.equal(await d.page.$('[data-testid="stored-elsewhere"]'), null, 'the notice is gone once the window holds the flows');
+    await screenshot(d.page, 'overview-stored-elsewhere');
+  });
 });
