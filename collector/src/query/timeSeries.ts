@@ -7,9 +7,10 @@
 // aligned to multiples of the step since the epoch; the window is widened to whole buckets.
 //
 // Every user value reaches ClickHouse as a query parameter; SQL text is built only from our own expressions.
-import { compileSql, FilterError } from '../filter/index.ts';
+import { compileSql, FilterError, parseFilter } from '../filter/index.ts';
+import { loadExporterIds, usesExporterIds } from './exporterIds.ts';
 import { protocolName } from '../filter/protocolNames.ts';
-import type { CompiledFilter, FilterCompiler, QueryRunner } from './flowQuery.ts';
+import type { CompiledFilter, FilterCompiler, FilterContext, QueryRunner } from './flowQuery.ts';
 import { chooseTable, filterColumns, type FlowTable, type TablePlan } from './rollupPlanner.ts';
 import { parseStatSpec, StatSpecError, type ValueKind } from './statElements.ts';
 import { flowColumns } from '../storage/flowRows.ts';
@@ -216,15 +217,18 @@ export class TimeSeriesQuery {
     let where: CompiledFilter = { sql: '1', params: {} };
     const channelConds: CompiledFilter[] = [];
     try {
-      for (const c of filterColumns(filterText)) columns.add(c);
-      if (filterText !== '') where = this.compile(filterText);
+      // `sysid N` needs the exporter numbering (read only when a filter uses it).
+      const context: FilterContext = [filterText, ...(req.channels ?? []).map((c) => c.filter)].some((t) => t.trim() !== '' && usesExporterIds(parseFilter(t)))
+        ? { exporterIds: await loadExporterIds(this.runner) } : {};
+      for (const c of filterColumns(filterText, context)) columns.add(c);
+      if (filterText !== '') where = this.compile(filterText, context);
       if (split === 'channel') {
         const chans = req.channels ?? [];
         if (chans.length > MAX_CHANNELS) throw new TimeSeriesError(`at most ${MAX_CHANNELS} channels can be charted at once`);
         chans.forEach((ch, i) => {
           try {
-            for (const c of filterColumns(ch.filter)) columns.add(c);
-            const { sql, params } = compileSql(ch.filter.trim() === '' ? 'any' : ch.filter, { paramPrefix: `c${i}_` });
+            for (const c of filterColumns(ch.filter, context)) columns.add(c);
+            const { sql, params } = compileSql(ch.filter.trim() === '' ? 'any' : ch.filter, { paramPrefix: `c${i}_`, exporterIds: context.exporterIds });
             channelConds.push({ sql, params });
           } catch (e) {
             if (e instanceof FilterError) throw new TimeSeriesError(`channel '${ch.name}': ${e.message}`);
