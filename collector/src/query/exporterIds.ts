@@ -6,7 +6,8 @@
 // (retention.exporter_stats) before the others'.
 import type { FilterNode, TermNode } from '../filter/index.ts';
 import type { ExporterRef } from '../filter/lowerFilter.ts';
-import type { QueryRunner } from './flowQuery.ts';
+import { parseFilter } from '../filter/index.ts';
+import type { FilterContext, QueryRunner } from './flowQuery.ts';
 
 /** Does the filter name exporters by number? Only then is the numbering read. */
 export function usesExporterIds(node: FilterNode): boolean {
@@ -35,4 +36,11 @@ export async function loadExporterIds(runner: QueryRunner): Promise<Map<number, 
     ids.set(i + 1, { address, version: Number(r.version), domain: Number(r.domain) });
   });
   return ids;
+}
+
+/** What filters compile with: the exporter numbering when one of them names an exporter by number, else nothing. */
+export async function exporterContext(runner: QueryRunner, texts: string[]): Promise<FilterContext> {
+  // The word test spares parsing the common filter; the parse decides (`id` could be a portgroup's name).
+  const uses = texts.some((t) => /sysid|\bid\b/i.test(t) && usesExporterIds(parseFilter(t)));
+  return uses ? { exporterIds: await loadExporterIds(runner) } : {};
 }

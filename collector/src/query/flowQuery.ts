@@ -2,11 +2,10 @@
 // summary line. Used by the HTTP API (embedded store) and by the CLI directly against a ClickHouse server.
 // Every user value reaches ClickHouse as a query parameter; SQL text is built only from our own tables.
 import type { TimeWindow } from './timeWindow.ts';
-import { parseStatSpec, type StatSpec, type StatOrder } from './statElements.ts';
+import { elementColumns, parseStatSpec, type StatSpec, type StatOrder } from './statElements.ts';
 import { aggregateSql, aggregatedRow, parseAggregationFields, AggregationError, fiveTuple, type AggregationField } from './aggregation.ts';
 import { chooseTable, filterColumns, retentionMs, rollupDimensions } from './rollupPlanner.ts';
-import { loadExporterIds, usesExporterIds } from './exporterIds.ts';
-import { parseFilter } from '../filter/index.ts';
+import { exporterContext } from './exporterIds.ts';
 import type { ExporterRef } from '../filter/lowerFilter.ts';
 
 export interface QueryRequest {
@@ -50,6 +49,17 @@ export interface FlowQueryOptions {
   now?: () => number;
   /** false: always read the raw table (to compare answers). */
   rollups?: boolean;
+}
+
+/** A request's filter, compiled once (see FlowQuery.prepare). */
+interface PreparedRequest {
+  req: QueryRequest;
+  /** The filter alone ('1' when empty): rollup rows have no first/last to apply the window to. */
+  filter: CompiledFilter;
+  /** The flows columns the filter reads. */
+  columns: Set<string>;
+  /** The filter and the window, for the raw table. */
+  where: CompiledFilter;
 }
 
 /**
@@ -134,14 +144,6 @@ export function computeSummary(flows: number, bytes: number, packets: number, fi
   return { flows, bytes, packets, firstSeen, lastSeen, bps, pps, bpp };
 }
 
-/** The flows columns a statistic's expressions read. */
-function statColumns(exprs: string[]): string[] {
-  const out: string[] = [];
-  for (const e of exprs) for (const m of e.matchAll(/\b[a-z_]+\b/g)) out.push(m[0]);
-  // Function names and literals are not columns: keep only words the rollups could hold or that rule them out.
-  return out.filter((w) => !/^(if|replaceRegexpOne|toString|ffff)$/.test(w));
-}
-
 /** A listing without -c stops here: the API returns at most this many flows. */
 export const LIST_CAP = 1_000_000;
 
@@ -183,23 +185,17 @@ export class FlowQuery {
     private readonly options: FlowQueryOptions = {},
   ) {}
 
-  /** The exporter numbering, read only when the filter uses `sysid` / `exporter id`. */
-  async filterContext(text: string | undefined): Promise<FilterContext> {
-    if (!text?.trim() || !/sysid|\bid\b/i.test(text)) return {};
-    if (!usesExporterIds(parseFilter(text))) return {};
-    return { exporterIds: await loadExporterIds(this.runner) };
-  }
-
   /** WHERE clause for the filter and the window, and its parameters. */
   where(req: QueryRequest, context: FilterContext = {}): CompiledFilter {
-    const parts: string[] = [];
-    const params: Record<string, unknown> = {};
+    return this.prepare(req, context).where;
+  }
+
+  /** The filter compiled once per request: alone (for rollups), with the window (raw table), and the columns it reads. */
+  private prepare(req: QueryRequest, context: FilterContext): PreparedRequest {
     const text = req.filter?.trim() ?? '';
-    if (text !== '') {
-      const f = this.compile(text, context);
-      parts.push(`(${f.sql})`);
-      Object.assign(params, f.params);
-    }
+    const filter = text !== '' ? this.compile(text, context) : { sql: '1', params: {} };
+    const parts = text !== '' ? [`(${filter.sql})`] : [];
+    const params: Record<string, unknown> = { ...filter.params };
     if (req.window?.from !== undefined) {
       parts.push('first >= fromUnixTimestamp64Milli({w_from:Int64})');
       params.w_from = Math.floor(req.window.from);
@@ -208,13 +204,13 @@ export class FlowQuery {
       parts.push('last <= fromUnixTimestamp64Milli({w_to:Int64})');
       params.w_to = Math.floor(req.window.to);
     }
-    return { sql: parts.length ? parts.join(' AND ') : '1', params };
+    return { req, filter, columns: filterColumns(text, context), where: { sql: parts.length ? parts.join(' AND ') : '1', params } };
   }
 
   async run(req: QueryRequest): Promise<QueryResponse> {
     const specs = (req.statistics ?? []).map(parseStatSpec);
-    const context = await this.filterContext(req.filter);
-    const where = this.where(req, context);
+    const prepared = this.prepare(req, await exporterContext(this.runner, [req.filter ?? '']));
+    const where = prepared.where;
     const aggregatedListing = req.aggregate || req.bidirectional || (req.aggregateFields?.length ?? 0) > 0;
     if (specs.length === 0 && !aggregatedListing) {
       if (req.postFilter?.trim()) throw new QueryError('-P filters aggregated records: use it with -a, -A or -b');
@@ -222,16 +218,15 @@ export class FlowQuery {
       // computed from the rows, unless the listing hit the safety cap and the rows are not all the flows.
       const flows = await this.list(where, req);
       const capped = !(req.limit && req.limit > 0) && flows.length >= LIST_CAP;
-      return { flows, summary: capped ? await this.summary(this.source(req, where, context, [])) : summarizeRows(flows), answeredFrom: ['flows'] };
+      return { flows, summary: capped ? await this.summary(this.source(prepared, [])) : summarizeRows(flows), answeredFrom: ['flows'] };
     }
-    const summarySource = this.source(req, where, context, []);
+    const summarySource = this.source(prepared, []);
     const tables = new Set([summarySource.table]);
     const summary = await this.summary(summarySource);
     if (specs.length > 0) {
       const statistics: StatResult[] = [];
       for (const s of specs) {
-        const columns = s.element.rollup ? [...(s.byProto ? ['proto'] : []), ...statColumns(s.element.exprs)] : ['*'];
-        const source = this.source(req, where, context, columns);
+        const source = this.source(prepared, [...(s.byProto ? ['proto'] : []), ...elementColumns(s.element)]);
         tables.add(source.table);
         for (const order of s.orders) statistics.push(await this.statistic(s, order, source, req.topN ?? 10));
       }
@@ -267,24 +262,18 @@ export class FlowQuery {
   }
 
   /**
-   * The rollup that can answer an aggregate over `columns` (flows columns the grouping reads; '*' = not a
-   * rollup question) exactly under nfdump's window rule, else the raw table. A rollup buckets flows by
-   * start, so it answers a window only when its start is on a bucket boundary and it ends now or later
-   * (nothing stored has ended after now; nfdump keeps flows that end inside the window).
+   * The rollup that can answer an aggregate over `columns` (flows columns the grouping reads) exactly under
+   * nfdump's window rule, else the raw table. A rollup buckets flows by start, so it answers a window only
+   * when its start is on a bucket boundary and it ends now or later (nothing stored has ended after now;
+   * nfdump keeps flows that end inside the window).
    */
-  source(req: QueryRequest, where: CompiledFilter, context: FilterContext, columns: string[]): FlowSource {
-    const raw: FlowSource = { from: 'flows', where: where.sql, params: where.params, count: 'count()', first: 'first', last: 'last', table: 'flows' };
+  private source(q: PreparedRequest, columns: string[]): FlowSource {
+    const raw: FlowSource = { from: 'flows', where: q.where.sql, params: q.where.params, count: 'count()', first: 'first', last: 'last', table: 'flows' };
     const now = this.options.now?.() ?? Date.now();
-    const w = req.window;
+    const w = q.req.window;
     if (this.options.rollups === false) return raw;
     if (w?.to !== undefined && w.to < now) return raw;
-    let needed: Set<string>;
-    try {
-      needed = filterColumns(req.filter ?? '', context);
-    } catch {
-      return raw;
-    }
-    for (const c of columns) needed.add(c);
+    const needed = new Set([...q.columns, ...columns]);
     for (const c of needed) if (!rollupDimensions.has(c)) return raw;
     const plan = chooseTable({ columns: needed, window: w?.from !== undefined ? { from: w.from } : undefined, now, retention: this.options.retention });
     if (plan.table === 'flows') return raw;
@@ -295,7 +284,7 @@ export class FlowQuery {
     const keepFrom = keep === undefined ? undefined : Math.ceil((now - keep + 86_400_000) / gMs) * gMs;
     const from = w?.from;
     const rollupFrom = keepFrom === undefined ? from : Math.max(from ?? keepFrom, keepFrom);
-    const filter = req.filter?.trim() ? this.compile(req.filter, context) : { sql: '1', params: {} };
+    const filter = q.filter;
     const params: Record<string, unknown> = { ...filter.params };
     const dims = [...rollupDimensions].join(', ');
     let sql = `SELECT ${dims}, flows, packets, bytes, first_seen, last_seen FROM ${plan.table} WHERE (${filter.sql})`;

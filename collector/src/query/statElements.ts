@@ -1,6 +1,8 @@
 // nfdump's -s statistic elements, mapped to ClickHouse expressions over the `flows` table. Two-sided
 // elements (ip, port, as, if, vlan, tos...) count a flow once for each side, as nfdump does, through an
-// ARRAY JOIN of both values. `rollup` marks elements a rollup table can answer.
+// ARRAY JOIN of both values. Whether a rollup can answer one follows from the columns it reads
+// (elementColumns), checked against the rollups' dimensions by the query planner.
+import { flowColumns } from '../storage/flowRows.ts';
 
 export type ValueKind = 'ip' | 'int' | 'proto' | 'flags' | 'mac' | 'dir' | 'string';
 
@@ -13,10 +15,9 @@ export interface StatElement {
   kind: ValueKind;
   /** One expression, or two for elements that count both sides. */
   exprs: string[];
-  rollup?: boolean;
 }
 
-const e = (name: string, title: string, column: string, kind: ValueKind, exprs: string[], rollup = false): StatElement => ({ name, title, column, kind, exprs, rollup });
+const e = (name: string, title: string, column: string, kind: ValueKind, exprs: string[]): StatElement => ({ name, title, column, kind, exprs });
 
 export const statElements: StatElement[] = [
   e('record', 'flows', '', 'string', []),
@@ -26,17 +27,17 @@ export const statElements: StatElement[] = [
   e('srcport', 'Src Port', 'Src Port', 'int', ['src_port']),
   e('dstport', 'Dst Port', 'Dst Port', 'int', ['dst_port']),
   e('port', 'Port', 'Port', 'int', ['src_port', 'dst_port']),
-  e('proto', 'Protocol', 'Protocol', 'proto', ['proto'], true),
+  e('proto', 'Protocol', 'Protocol', 'proto', ['proto']),
   e('flags', 'TCP Flags', 'Flags', 'flags', ['tcp_flags']),
   e('tos', 'Tos', 'Tos', 'int', ['src_tos', 'dst_tos']),
-  e('srctos', 'Src Tos', 'Src Tos', 'int', ['src_tos'], true),
+  e('srctos', 'Src Tos', 'Src Tos', 'int', ['src_tos']),
   e('dsttos', 'Dst Tos', 'Dst Tos', 'int', ['dst_tos']),
-  e('inif', 'Input If', 'Input If', 'int', ['in_if'], true),
-  e('outif', 'Output If', 'Output If', 'int', ['out_if'], true),
-  e('if', 'In/Out If', 'In/Out If', 'int', ['in_if', 'out_if'], true),
-  e('srcvlan', 'Src Vlan', 'Src Vlan', 'int', ['src_vlan'], true),
-  e('dstvlan', 'Dst Vlan', 'Dst Vlan', 'int', ['dst_vlan'], true),
-  e('vlan', 'Vlan', 'Vlan', 'int', ['src_vlan', 'dst_vlan'], true),
+  e('inif', 'Input If', 'Input If', 'int', ['in_if']),
+  e('outif', 'Output If', 'Output If', 'int', ['out_if']),
+  e('if', 'In/Out If', 'In/Out If', 'int', ['in_if', 'out_if']),
+  e('srcvlan', 'Src Vlan', 'Src Vlan', 'int', ['src_vlan']),
+  e('dstvlan', 'Dst Vlan', 'Dst Vlan', 'int', ['dst_vlan']),
+  e('vlan', 'Vlan', 'Vlan', 'int', ['src_vlan', 'dst_vlan']),
   e('srcmac', 'Src MAC', 'Src MAC', 'mac', ['in_src_mac']),
   e('dstmac', 'Dst MAC', 'Dst MAC', 'mac', ['out_dst_mac']),
   e('inmac', 'In MAC', 'In MAC', 'mac', ['in_src_mac', 'in_dst_mac']),
@@ -51,21 +52,30 @@ export const statElements: StatElement[] = [
   e('mask', 'Mask', 'Mask', 'int', ['src_mask', 'dst_mask']),
   e('nhip', 'Next-hop IP', 'Next-hop IP', 'ip', ['next_hop']),
   e('nhbip', 'Next-hop BGP IP', 'Next-hop BGP IP', 'ip', ['bgp_next_hop']),
-  e('router', 'Router IP', 'Router IP', 'ip', ['exporter'], true),
-  e('dir', 'Direction', 'Dir', 'dir', ['direction'], true),
+  e('router', 'Router IP', 'Router IP', 'ip', ['exporter']),
+  e('dir', 'Direction', 'Dir', 'dir', ['direction']),
   e('vni', 'VXLAN VNI', 'VNI', 'int', ['vni']),
-  e('exporter', 'Exporter', 'Exporter', 'string', ["if(exporter_name != '', exporter_name, replaceRegexpOne(toString(exporter), '^::ffff:', ''))"], true),
-  e('portgroup', 'Portgroup', 'Portgroup', 'string', ['in_portgroup', 'out_portgroup'], true),
-  e('inportgroup', 'In Portgroup', 'In Portgroup', 'string', ['in_portgroup'], true),
-  e('outportgroup', 'Out Portgroup', 'Out Portgroup', 'string', ['out_portgroup'], true),
-  e('vip', 'VIP', 'VIP', 'string', ['vip'], true),
-  e('backend', 'Real server', 'Real server', 'string', ['backend'], true),
-  e('leg', 'VIP leg', 'Leg', 'string', ['vip_leg'], true),
-  e('vm', 'VM', 'VM', 'string', ['in_vm', 'out_vm'], true),
-  e('invm', 'In VM', 'In VM', 'string', ['in_vm'], true),
-  e('outvm', 'Out VM', 'Out VM', 'string', ['out_vm'], true),
-  e('source', 'Source', 'Source', 'string', ['toString(source)'], true),
+  e('exporter', 'Exporter', 'Exporter', 'string', ["if(exporter_name != '', exporter_name, replaceRegexpOne(toString(exporter), '^::ffff:', ''))"]),
+  e('portgroup', 'Portgroup', 'Portgroup', 'string', ['in_portgroup', 'out_portgroup']),
+  e('inportgroup', 'In Portgroup', 'In Portgroup', 'string', ['in_portgroup']),
+  e('outportgroup', 'Out Portgroup', 'Out Portgroup', 'string', ['out_portgroup']),
+  e('vip', 'VIP', 'VIP', 'string', ['vip']),
+  e('backend', 'Real server', 'Real server', 'string', ['backend']),
+  e('leg', 'VIP leg', 'Leg', 'string', ['vip_leg']),
+  e('vm', 'VM', 'VM', 'string', ['in_vm', 'out_vm']),
+  e('invm', 'In VM', 'In VM', 'string', ['in_vm']),
+  e('outvm', 'Out VM', 'Out VM', 'string', ['out_vm']),
+  e('source', 'Source', 'Source', 'string', ['toString(source)']),
 ];
+
+const knownColumns = new Set<string>(flowColumns);
+
+/** The `flows` columns an element's expressions read. */
+export function elementColumns(el: StatElement): Set<string> {
+  const out = new Set<string>();
+  for (const x of el.exprs) for (const w of x.match(/[a-z_][a-z0-9_]*/g) ?? []) if (knownColumns.has(w)) out.add(w);
+  return out;
+}
 
 const byName = new Map(statElements.map((s) => [s.name, s]));
 // nfdump's aliases.

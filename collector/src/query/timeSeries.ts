@@ -7,13 +7,12 @@
 // aligned to multiples of the step since the epoch; the window is widened to whole buckets.
 //
 // Every user value reaches ClickHouse as a query parameter; SQL text is built only from our own expressions.
-import { compileSql, FilterError, parseFilter } from '../filter/index.ts';
-import { loadExporterIds, usesExporterIds } from './exporterIds.ts';
+import { compileSql, FilterError } from '../filter/index.ts';
+import { exporterContext } from './exporterIds.ts';
 import { protocolName } from '../filter/protocolNames.ts';
-import type { CompiledFilter, FilterCompiler, FilterContext, QueryRunner } from './flowQuery.ts';
+import type { CompiledFilter, FilterCompiler, QueryRunner } from './flowQuery.ts';
 import { chooseTable, filterColumns, type FlowTable, type TablePlan } from './rollupPlanner.ts';
-import { parseStatSpec, StatSpecError, type ValueKind } from './statElements.ts';
-import { flowColumns } from '../storage/flowRows.ts';
+import { elementColumns, parseStatSpec, StatSpecError, type ValueKind } from './statElements.ts';
 
 export const timeSeriesMetrics = ['bps', 'pps', 'fps'] as const;
 export type TimeSeriesMetric = (typeof timeSeriesMetrics)[number];
@@ -106,15 +105,6 @@ interface SplitPlan {
   name: (key: string) => string;
 }
 
-const knownColumns = new Set<string>([...flowColumns]);
-
-/** `flows` columns an expression of ours mentions. */
-function columnsOf(exprs: string[]): Set<string> {
-  const out = new Set<string>();
-  for (const e of exprs) for (const w of e.match(/[a-z_][a-z0-9_]*/g) ?? []) if (knownColumns.has(w)) out.add(w);
-  return out;
-}
-
 const noneName = (k: string) => (k === '' ? '(none)' : k);
 
 function macName(k: string): string {
@@ -171,7 +161,7 @@ function planSplit(split: string): SplitPlan {
     : el.kind === 'mac' ? macName
     : el.kind === 'string' ? noneName
     : (k: string) => k;
-  return { key: keyExpression(el.exprs, el.kind), columns: columnsOf(el.exprs), name };
+  return { key: keyExpression(el.exprs, el.kind), columns: elementColumns(el), name };
 }
 
 /** The counter a metric sums, on a table. */
@@ -217,9 +207,7 @@ export class TimeSeriesQuery {
     let where: CompiledFilter = { sql: '1', params: {} };
     const channelConds: CompiledFilter[] = [];
     try {
-      // `sysid N` needs the exporter numbering (read only when a filter uses it).
-      const context: FilterContext = [filterText, ...(req.channels ?? []).map((c) => c.filter)].some((t) => t.trim() !== '' && usesExporterIds(parseFilter(t)))
-        ? { exporterIds: await loadExporterIds(this.runner) } : {};
+      const context = await exporterContext(this.runner, [filterText, ...(req.channels ?? []).map((c) => c.filter)]);
       for (const c of filterColumns(filterText, context)) columns.add(c);
       if (filterText !== '') where = this.compile(filterText, context);
       if (split === 'channel') {
