@@ -2,6 +2,9 @@
 // token the user pasted in the settings dialog (localStorage 'dvflow.token'), and only write calls do, so a
 // token never leaks into read requests that may be logged by proxies.
 
+import type { QueryRequest, QueryResponse } from './queryTypes';
+export type { FlowRow, QueryRequest, QueryResponse, QuerySummary, Statistic, StatRow } from './queryTypes';
+
 const BASE = '/api/v1';
 export const TOKEN_KEY = 'dvflow.token';
 
@@ -130,56 +133,6 @@ export interface TimeseriesResponse {
 }
 
 export type Metric = 'bps' | 'pps' | 'fps';
-
-export interface StatRow {
-  key: string;
-  first: number;
-  last: number;
-  flows: number;
-  packets: number;
-  bytes: number;
-}
-
-export interface Statistic {
-  element: string;
-  title: string;
-  column: string;
-  kind: string;
-  orderedBy: string;
-  byProto: boolean;
-  rows: StatRow[];
-}
-
-export interface QuerySummary {
-  flows: number;
-  bytes: number;
-  packets: number;
-  firstSeen: number;
-  lastSeen: number;
-  bps: number;
-  pps: number;
-  bpp: number;
-}
-
-export interface QueryResponse {
-  flows?: Record<string, unknown>[];
-  statistics?: Statistic[];
-  summary: QuerySummary;
-}
-
-export interface QueryRequest {
-  filter?: string;
-  from?: number;
-  to?: number;
-  statistics?: string[];
-  topN?: number;
-  limit?: number;
-  order?: string;
-  aggregate?: boolean;
-  aggregateFields?: string[];
-  bidirectional?: boolean;
-  postFilter?: string;
-}
 
 /** Run POST /query. */
 export function runQuery(req: QueryRequest): Promise<QueryResponse> {

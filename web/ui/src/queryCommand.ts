@@ -1,6 +1,7 @@
 // The Explore form as a POST /query body and as the equivalent `dvflow query` command line, so what the page
 // shows can be pasted into a shell and gives the same answer. Flags are the CLI's (collector/src/cli/main.ts):
 // -t window, -s stat (repeatable), -n top N, -c limit, -O order, -a, -A fields, -b, -P post-filter, filter last.
+import type { QueryRequest } from './queryTypes.ts';
 
 export type ExploreMode = 'list' | 'stats';
 
@@ -39,20 +40,6 @@ export interface QueryWindow {
   live: boolean;
 }
 
-export interface QueryBody {
-  filter?: string;
-  from?: number;
-  to?: number;
-  statistics?: string[];
-  topN?: number;
-  limit?: number;
-  order?: string;
-  aggregate?: boolean;
-  aggregateFields?: string[];
-  bidirectional?: boolean;
-  postFilter?: string;
-}
-
 /** 'srcip/bytes', 'dstport:p/flows/bytes'. */
 export function statSpec(s: StatChoice): string {
   const orders = s.orders.length ? s.orders : ['flows'];
@@ -64,8 +51,8 @@ export function wholeSecondsWindow(w: { from: number; to: number; live: boolean 
   return { from: Math.floor(w.from / 1000) * 1000, to: Math.floor(w.to / 1000) * 1000, live: w.live };
 }
 
-export function queryBody(f: ExploreForm, w: QueryWindow): QueryBody {
-  const b: QueryBody = { from: w.from, to: w.to };
+export function queryBody(f: ExploreForm, w: QueryWindow): QueryRequest {
+  const b: QueryRequest = { from: w.from, to: w.to };
   if (f.filter.trim()) b.filter = f.filter;
   if (f.mode === 'stats') {
     b.statistics = f.stats.filter((s) => s.element).map(statSpec);

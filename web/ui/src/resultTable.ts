@@ -1,7 +1,9 @@
 // Rows of the Explore result tables, as nfdump shows them: top-N statistics with Flows(%) Packets(%) Bytes(%)
 // pps bps bpp, and flow listings (raw or aggregated records). Also their CSV cells: statistics with nfdump's
 // `-o csv` header (ts,te,td,pr,val,fl,flP,...), so scripts written for nfdump read it. Plain TypeScript with
-// no imports, so node's tests load it as is.
+// no DOM, so node's tests load it as is.
+import type { FlowRow, QuerySummary, Statistic } from './queryTypes.ts';
+import { protocolName } from '../../../collector/src/filter/protocolNames.ts';
 /** A CSV cell (csv.ts writes them). */
 export type CsvValue = string | number | boolean | null | undefined;
 
@@ -11,44 +13,8 @@ export interface CsvTable {
   rows: CsvValue[][];
 }
 
-export interface StatRowIn {
-  key: string | number;
-  proto?: number;
-  first: number;
-  last: number;
-  flows: number;
-  packets: number;
-  bytes: number;
-}
-
-export interface StatisticIn {
-  element: string;
-  title: string;
-  column: string;
-  kind: string;
-  orderedBy: string;
-  byProto: boolean;
-  rows: StatRowIn[];
-}
-
-export interface SummaryIn {
-  flows: number;
-  bytes: number;
-  packets: number;
-  firstSeen: number;
-  lastSeen: number;
-  bps: number;
-  pps: number;
-  bpp: number;
-}
-
-export type FlowIn = Record<string, unknown>;
-
-const PROTOCOLS: Record<number, string> = { 1: 'ICMP', 2: 'IGMP', 4: 'IPIP', 6: 'TCP', 17: 'UDP', 41: 'IPv6', 47: 'GRE', 50: 'ESP', 51: 'AH', 58: 'ICMP6', 89: 'OSPF', 103: 'PIM', 112: 'VRRP', 132: 'SCTP' };
-
-export function protocolName(p: number): string {
-  return PROTOCOLS[p] ?? String(p);
-}
+// nfdump's protocol names: the same table the CLI prints with (a pure module, bundled by Vite).
+export { protocolName };
 
 /** nfdump's flag string: CEUAPRSF with '.' for unset bits. */
 export function tcpFlags(f: number): string {
@@ -103,7 +69,7 @@ export interface StatTableRow {
   bpp: number;
 }
 
-export function statTableRows(st: StatisticIn, s: SummaryIn): StatTableRow[] {
+export function statTableRows(st: Statistic, s: QuerySummary): StatTableRow[] {
   return st.rows.map((r) => {
     const x = rates(r);
     return {
@@ -127,7 +93,7 @@ export function csvTime(ms: number): string {
 
 export const STAT_CSV_HEADER = ['ts', 'te', 'td', 'pr', 'val', 'fl', 'flP', 'ipkt', 'ipktP', 'ibyt', 'ibytP', 'ipps', 'ibps', 'ibpp'];
 
-export function statisticCsv(st: StatisticIn, s: SummaryIn): CsvTable {
+export function statisticCsv(st: Statistic, s: QuerySummary): CsvTable {
   const rows: CsvValue[][] = statTableRows(st, s).map((r) => [
     csvTime(r.first), csvTime(r.last), (r.duration / 1000).toFixed(3), r.proto, r.value,
     r.flows, r.flowsPct.toFixed(1), r.packets, r.packetsPct.toFixed(1), r.bytes, r.bytesPct.toFixed(1), r.pps, r.bps, r.bpp,
@@ -146,13 +112,13 @@ export interface FlowColumn {
   /** Keys of the flow record the column reads; shown when any row has one of them. */
   keys: string[];
   /** Raw value (CSV, sorting). */
-  value: (r: FlowIn) => CsvValue;
+  value: (r: FlowRow) => CsvValue;
   /** Text for the table (defaults to value). */
-  text?: (r: FlowIn) => string;
+  text?: (r: FlowRow) => string;
 }
 
-const n = (r: FlowIn, k: string) => Number(r[k] ?? 0);
-const str = (r: FlowIn, k: string) => (r[k] === undefined || r[k] === null ? '' : String(r[k]));
+const n = (r: FlowRow, k: string) => Number(r[k] ?? 0);
+const str = (r: FlowRow, k: string) => (r[k] === undefined || r[k] === null ? '' : String(r[k]));
 
 const ALL_FLOW_COLUMNS: FlowColumn[] = [
   { id: 'first', label: 'Date first seen', csv: 'ts', numeric: false, keys: ['first'], value: (r) => csvTime(n(r, 'first')) },
@@ -180,7 +146,7 @@ const ALL_FLOW_COLUMNS: FlowColumn[] = [
 ];
 
 /** Columns shown for the rows: dvflow's enrichment columns only when some row has a value in them. */
-export function flowColumns(rows: FlowIn[]): FlowColumn[] {
+export function flowColumns(rows: FlowRow[]): FlowColumn[] {
   const optional = new Set(['in_portgroup', 'out_portgroup', 'in_vm', 'out_vm', 'vip', 'vip_leg', 'backend', 'tcp_flags']);
   return ALL_FLOW_COLUMNS.filter((c) => {
     const present = rows.some((r) => c.keys.some((k) => r[k] !== undefined));
@@ -191,7 +157,7 @@ export function flowColumns(rows: FlowIn[]): FlowColumn[] {
   });
 }
 
-export function flowsCsv(rows: FlowIn[]): CsvTable {
+export function flowsCsv(rows: FlowRow[]): CsvTable {
   const cols = flowColumns(rows);
   return { header: cols.map((c) => c.csv), rows: rows.map((r) => cols.map((c) => c.value(r))) };
 }
