@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { QueryRunner } from '@dvflow/collector/src/query/flowQuery.ts';
 import { compileFilter } from '@dvflow/collector/src/query/filterSql.ts';
 import {
-  TimeSeriesQuery, TimeSeriesError, timeSeriesMetrics, namedSplits, MAX_TOP, type TimeSeriesMetric,
+  TimeSeriesQuery, TimeSeriesError, timeSeriesMetrics, namedSplits, MAX_TOP, type TimeSeriesRequest,
 } from '@dvflow/collector/src/query/timeSeries.ts';
 import type { ChannelStore } from './channels.ts';
 
@@ -17,15 +17,8 @@ export interface TimeSeriesRouteOptions {
   retention?: Partial<Record<string, string>>;
 }
 
-interface Query {
-  metric?: TimeSeriesMetric;
-  split?: string;
-  filter?: string;
-  from?: number;
-  to?: number;
-  top?: number;
-  step?: number;
-}
+/** The query string is the request without the channels (those come from the channel store). */
+type Query = Omit<TimeSeriesRequest, 'channels'>;
 
 const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, position: { type: 'integer' } } } as const;
 
