@@ -3,8 +3,8 @@
 // names the error and its offset.
 import { basename } from 'node:path';
 import type { FlowRecord } from '../flow/flowRecord.ts';
-import { CaptureError, CaptureReader, type CaptureFormat, type CaptureReaderOptions } from './captureReader.ts';
-import { decodePacketAt } from './packetDecoder.ts';
+import { CaptureError, CaptureReader, type CaptureFormat, type CapturePacket, type CaptureReaderOptions } from './captureReader.ts';
+import { decodePacketAt, type DecodeResult } from './packetDecoder.ts';
 import { FlowTable, type FlowInfo, type FlowTableOptions, type FlowTableStats } from './flowTable.ts';
 
 export interface IngestProgress {
@@ -27,6 +27,8 @@ export interface IngestOptions {
   /** Receives records in batches; a returned promise is awaited before reading on (back-pressure). */
   onRecords: (records: FlowRecord[], infos: FlowInfo[]) => void | Promise<void>;
   onProgress?: (p: IngestProgress) => void;
+  /** Sees every packet with its decoding, in capture order (the packet detectors of the IDS). */
+  onPacket?: (packet: CapturePacket, decoded: DecodeResult) => void;
   /** Call onProgress every this many packets (and once at the end). Default 100000. */
   progressEveryPackets?: number;
   signal?: AbortSignal;
@@ -101,9 +103,19 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
   };
   try {
     for await (const batch of reader.batches()) {
-      for (let i = 0; i < batch.length; i++) {
-        const p = batch[i];
-        table.add(decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen), p.ts, p.interfaceId);
+      const onPacket = opts.onPacket;
+      if (onPacket) {
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i];
+          const d = decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen);
+          onPacket(p, d);
+          table.add(d, p.ts, p.interfaceId);
+        }
+      } else {
+        for (let i = 0; i < batch.length; i++) {
+          const p = batch[i];
+          table.add(decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen), p.ts, p.interfaceId);
+        }
       }
       if (records.length >= batchSize) await drain(false);
       if (table.stats.packets >= nextProgress) {
