@@ -20,6 +20,7 @@ import timeSeriesRoutes from './routes/timeseries.ts';
 import channelRoutes, { ChannelStore } from './routes/channels.ts';
 import eventRoutes, { type FlowEvents } from './routes/events.ts';
 import alertRoutes from './routes/alerts.ts';
+import type { IdsService } from '@dvflow/collector/src/ids/idsService.ts';
 import uiRoutes from './routes/ui.ts';
 
 export interface DvflowContext {
@@ -41,6 +42,10 @@ export interface DvflowContext {
   flowEvents?: FlowEvents | null;
   /** Table retention from the config (`retention`), so expired rollups are not used. */
   retention?: Partial<Record<string, string>>;
+  /** The IDS of this process (absent for the web role: alerts are read from the store, rules cannot change). */
+  ids?: IdsService | null;
+  /** Facts about the IDS set-up for GET /api/v1/alerts/status. */
+  idsStatus?: () => Record<string, unknown>;
   /** Built dashboard directory (default web/ui/dist). */
   uiDir?: string;
 }
@@ -93,8 +98,8 @@ export async function buildServer(ctx: DvflowContext, log: Logger | false): Prom
     await api.register((await import('./routes/inventory.ts')).default, { inventory: ctx.inventory ?? null });
     await api.register(timeSeriesRoutes, { runner: ctx.runner ?? null, channels, retention: ctx.retention });
     await api.register(channelRoutes, { channels });
-    await api.register(eventRoutes, { flowEvents: ctx.flowEvents ?? null });
-    await api.register(alertRoutes);
+    await api.register(eventRoutes, { flowEvents: ctx.flowEvents ?? null, alertEvents: ctx.ids ?? null });
+    await api.register(alertRoutes, { runner: ctx.runner ?? null, ids: ctx.ids ?? null, status: ctx.idsStatus });
   }, { prefix: '/api/v1' });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

@@ -14,6 +14,7 @@ import { CliError } from './cliError.ts';
 import { callDaemon } from './daemonApi.ts';
 import { addInventoryCommands } from './inventoryCommands.ts';
 import { addPcapCommand } from './pcapCommand.ts';
+import { addAlertsCommand } from './alertsCommand.ts';
 
 function int(v: string): number {
   const n = Number(v);
@@ -144,6 +145,7 @@ export function buildProgram(): Command {
     });
   addInventoryCommands(program);
   addPcapCommand(program);
+  addAlertsCommand(program);
   return program;
 }
 
@@ -173,7 +175,7 @@ export async function main(argv: string[]): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (e) {
     const err = e as Error;
-    const known = ['DaemonStartError', 'ConfigError', 'CliError', 'StoreError', 'MigrationError', 'CollectorStartError', 'TimeWindowError', 'StatSpecError', 'FilterError', 'QueryError'];
+    const known = ['DaemonStartError', 'ConfigError', 'CliError', 'StoreError', 'MigrationError', 'CollectorStartError', 'TimeWindowError', 'StatSpecError', 'FilterError', 'QueryError', 'AlertQueryError'];
     process.stderr.write(`dvflow: ${known.includes(err.name) || err.message.startsWith('cannot') ? err.message : err.stack ?? err.message}\n`);
     process.exit(err.name === 'ConfigError' ? 2 : 1);
   }

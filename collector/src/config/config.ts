@@ -73,6 +73,7 @@ export interface DvflowConfig {
     flows_5m: string;
     flows_1h: string;
     exporter_stats: string;
+    alerts: string;
   };
   pcap: {
     /** Drop folder the daemon watches ('' = none): every capture that appears there is ingested once. */
@@ -87,6 +88,22 @@ export interface DvflowConfig {
     /** Flow timeouts for captures, seconds: a flow ends after this long (active) or this long without a packet (idle). nfpcapd's -e defaults. */
     activeTimeout: number;
     idleTimeout: number;
+  };
+  /** Intrusion detection (README "Intrusion detection"). */
+  ids: {
+    enabled: boolean;
+    /** Detections of one subject closer than this are merged into one alert, minutes. */
+    suppressionMinutes: number;
+    /** Per detector, by id: `enabled` and its thresholds (defaults in the README table). */
+    detectors: Record<string, Record<string, number | boolean>>;
+    /** Snort/Suricata rule files for the packet path, and their variables ($HOME_NET ...). */
+    rules: { files: string[]; vars: Record<string, string> };
+    /** nfsen-style user alert rules (userAlerts.ts: name, filter, metric, op, value|average+percent, trigger, severity). */
+    userAlerts: unknown[];
+    /** Cycle of the user rules, seconds (nfsen: 300). */
+    userCycleSeconds: number;
+    webhook: { url: string; token: string; timeoutMs: number };
+    syslog: { host: string; port: number; protocol: string; facility: number; appName: string };
   };
   log: { level: string };
 }
@@ -105,8 +122,19 @@ export const defaultConfig: DvflowConfig = {
     flows_5m: '90 DAY',
     flows_1h: '730 DAY',
     exporter_stats: '90 DAY',
+    alerts: '365 DAY',
   },
   pcap: { watch: '', afterIngest: 'move', maxUploadBytes: 4 * 1024 ** 3, activeTimeout: 300, idleTimeout: 60 },
+  ids: {
+    enabled: true,
+    suppressionMinutes: 10,
+    detectors: {},
+    rules: { files: [], vars: {} },
+    userAlerts: [],
+    userCycleSeconds: 300,
+    webhook: { url: '', token: '', timeoutMs: 5000 },
+    syslog: { host: '', port: 514, protocol: 'udp', facility: 16, appName: 'dvflow' },
+  },
   log: { level: 'info' },
 };
 
@@ -128,7 +156,11 @@ function merge(base: Plain, over: Plain, path: string): Plain {
     const where = path ? `${path}.${k}` : k;
     if (!(k in base)) throw new ConfigError(`unknown configuration key '${where}'`);
     const b = base[k];
-    if (isPlain(b)) {
+    if (isPlain(b) && Object.keys(b).length === 0) {
+      // An empty section in the defaults is an open map (rule variables, per-detector settings): any key.
+      if (!isPlain(v)) throw new ConfigError(`configuration key '${where}' must be a section`);
+      out[k] = v;
+    } else if (isPlain(b)) {
       if (!isPlain(v)) throw new ConfigError(`configuration key '${where}' must be a section`);
       out[k] = merge(b, v, where);
     } else if (Array.isArray(b)) {
@@ -194,6 +226,14 @@ export function validateConfig(c: DvflowConfig): DvflowConfig {
   }
   if (!(c.pcap.maxUploadBytes >= 1) || !(c.pcap.activeTimeout > 0) || !(c.pcap.idleTimeout > 0)) {
     throw new ConfigError('pcap: need maxUploadBytes >= 1 and activeTimeout, idleTimeout > 0 (seconds)');
+  }
+  if (!(c.ids.suppressionMinutes >= 0) || !(c.ids.userCycleSeconds >= 10)) throw new ConfigError('ids: need suppressionMinutes >= 0 and userCycleSeconds >= 10');
+  if (c.ids.webhook.url && !/^https?:\/\//.test(c.ids.webhook.url)) throw new ConfigError(`ids.webhook.url must be http(s)://..., got '${c.ids.webhook.url}'`);
+  if (c.ids.syslog.protocol !== 'udp' && c.ids.syslog.protocol !== 'tcp') throw new ConfigError(`ids.syslog.protocol must be udp or tcp, got '${c.ids.syslog.protocol}'`);
+  checkPort(c.ids.syslog.port, 'ids.syslog.port');
+  if (!Number.isInteger(c.ids.syslog.facility) || c.ids.syslog.facility < 0 || c.ids.syslog.facility > 23) throw new ConfigError('ids.syslog.facility must be 0-23 (16 = local0)');
+  for (const [k, v] of Object.entries(c.ids.rules.vars)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) || typeof v !== 'string') throw new ConfigError(`ids.rules.vars: '${k}' must be a variable name with a string value`);
   }
   if (c.clickhouse.url && !/^https?:\/\//.test(c.clickhouse.url)) {
     throw new ConfigError(`clickhouse.url must be http(s)://host:port, got '${c.clickhouse.url}'`);

@@ -2,6 +2,7 @@
 // so a restart is safe and a new release only runs what is new. Placeholders in the files:
 //   {{on_cluster}}        -> ON CLUSTER <name> when a cluster is configured, else nothing
 //   {{engine:X}}          -> X, or ReplicatedX('/clickhouse/tables/{shard}/{database}/{table}', '{replica}') on a cluster
+//   {{engine:X(args)}}    -> X(args), or ReplicatedX('...', '{replica}', args) on a cluster
 //   {{ttl_<table>}}       -> the configured retention for that table ('30 DAY')
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -24,9 +25,11 @@ export interface MigrationOptions {
 export function renderMigration(sql: string, o: MigrationOptions): string {
   return sql
     .replace(/\{\{on_cluster\}\}/g, o.cluster ? `ON CLUSTER ${quoteIdent(o.cluster)}` : '')
-    .replace(/\{\{engine:(\w+)\}\}/g, (_m, engine: string) =>
-      o.cluster ? `Replicated${engine}('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')` : engine,
-    )
+    .replace(/\{\{engine:(\w+)(?:\(([\w, ]*)\))?\}\}/g, (_m, engine: string, args: string | undefined) => {
+      // Engine arguments (ReplacingMergeTree(version)) follow the replication path and replica name.
+      if (o.cluster) return `Replicated${engine}('/clickhouse/tables/{shard}/{database}/{table}', '{replica}'${args ? `, ${args}` : ''})`;
+      return args !== undefined ? `${engine}(${args})` : engine;
+    })
     .replace(/\{\{ttl_(\w+)\}\}/g, (_m, table: string) => {
       const v = o.retention[table];
       if (!v) throw new MigrationError(`no retention configured for table ${table}`);
@@ -84,6 +87,7 @@ const retentionTables: Record<string, (interval: string) => string> = {
   flows_5m: (i) => `time + INTERVAL ${i}`,
   flows_1h: (i) => `time + INTERVAL ${i}`,
   exporter_stats: (i) => `minute + INTERVAL ${i}`,
+  alerts: (i) => `toDateTime(time) + INTERVAL ${i}`,
 };
 
 /** Bring each table's TTL in line with the configured retention, only where it differs. */

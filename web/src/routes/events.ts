@@ -1,6 +1,6 @@
 // GET /api/v1/events: server-sent events for "now" windows. `event: flows` with {time, rows} when flows have
-// been stored (batched to at most one event a second, whatever the insert rate), and a `: keepalive` comment
-// every 15 s so proxies keep the stream open. One subscription to the writer serves every client.
+// been stored (batched to at most one event a second, whatever the insert rate), `event: alert` for each new IDS
+// alert, and a `: keepalive` comment every 15 s so proxies keep the stream open. One subscription to the writer serves every client.
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 
@@ -10,7 +10,23 @@ export interface FlowEvents {
   off(event: 'inserted', listener: (rows: number, ms: number) => void): unknown;
 }
 
+/** The IDS: an emitter of 'alert' for each new alert. */
+export interface AlertEvents {
+  on(event: 'alert', listener: (a: AlertEvent) => void): unknown;
+  off(event: 'alert', listener: (a: AlertEvent) => void): unknown;
+}
+
+export interface AlertEvent {
+  id: string;
+  time: number;
+  detector: string;
+  severity: string;
+  summary: string;
+}
+
 export interface EventRouteOptions {
+  /** null: no IDS in this process. */
+  alertEvents?: AlertEvents | null;
   /** null: this process stores no flows (web role); the stream then carries only keepalives. */
   flowEvents: FlowEvents | null;
   /** ms between events at most once (default 1000) and between keepalives (default 15000): tests shorten them. */
@@ -43,6 +59,12 @@ export default async function eventRoutes(app: FastifyInstance, opts: EventRoute
     else timer = setTimeout(broadcast, wait);
   };
   opts.flowEvents?.on('inserted', onInserted);
+  // Alerts are rare and each matters: sent at once, one event each (only what a notification needs).
+  const onAlert = (a: AlertEvent) => {
+    const msg = `event: alert\ndata: ${JSON.stringify({ id: a.id, time: a.time, detector: a.detector, severity: a.severity, summary: a.summary })}\n\n`;
+    for (const c of clients) c.write(msg);
+  };
+  opts.alertEvents?.on('alert', onAlert);
 
   const keepalive = setInterval(() => {
     for (const c of clients) c.write(': keepalive\n\n');
@@ -58,11 +80,12 @@ export default async function eventRoutes(app: FastifyInstance, opts: EventRoute
     clearInterval(keepalive);
     if (timer) clearTimeout(timer);
     opts.flowEvents?.off('inserted', onInserted);
+    opts.alertEvents?.off('alert', onAlert);
   });
 
   app.get('/events', {
     schema: {
-      summary: 'Server-sent events: `flows` {time, rows} when flows are stored (at most 1/s); keepalive comments every 15 s',
+      summary: 'Server-sent events: `flows` {time, rows} when flows are stored (at most 1/s); `alert` {id, time, detector, severity, summary} for each new alert; keepalive comments every 15 s',
       produces: ['text/event-stream'],
     },
   }, async (_req, reply) => {

@@ -1,0 +1,102 @@
+// Runs the detectors: every batch of enriched flows (NetFlow and captures alike) and, for captures, every packet.
+// A detector that throws is counted and logged and the others go on: a bug in one detection must never stop ingest
+// or lose flows. Windows run on event time; `expire` is driven by the newest event time seen.
+import type { Logger } from 'pino';
+import type { EnrichedFlow } from '../storage/flowRows.ts';
+import type { CapturePacket } from '../pcap/captureReader.ts';
+import type { DecodeResult } from '../pcap/packetDecoder.ts';
+import type { AlertManager } from './alertManager.ts';
+import type { AlertCandidate, FlowDetector, PacketDetector } from './idsTypes.ts';
+
+export interface IdsEngineStats {
+  flows: number;
+  packets: number;
+  detectorErrors: Record<string, number>;
+}
+
+/** How often (event time) detectors drop old state. */
+const EXPIRE_EVERY_MS = 60_000;
+
+export class IdsEngine {
+  readonly stats: IdsEngineStats = { flows: 0, packets: 0, detectorErrors: {} };
+  private newest = 0;
+  private lastExpire = 0;
+
+  constructor(
+    readonly flowDetectors: readonly FlowDetector[],
+    readonly packetDetectors: readonly PacketDetector[],
+    readonly alerts: AlertManager,
+    private readonly log?: Logger,
+  ) {}
+
+  /** Run the flow detectors on a batch (after enrichment, so VIPs and portgroups are known). */
+  onFlows(flows: readonly EnrichedFlow[]): void {
+    if (flows.length === 0 || this.flowDetectors.length === 0) return;
+    this.stats.flows += flows.length;
+    const capture = flows[0]!.source === 'pcap' ? flows[0]!.capture : '';
+    const emit = (c: AlertCandidate) => this.alerts.offer(c, capture);
+    for (const d of this.flowDetectors) {
+      try {
+        d.onFlows(flows, emit);
+      } catch (e) {
+        this.failed(d.id, e);
+      }
+    }
+    let newest = this.newest;
+    for (let i = 0; i < flows.length; i++) if (flows[i]!.last > newest) newest = flows[i]!.last;
+    this.advance(newest);
+  }
+
+  /** A packet hook for one capture (give it to the capture ingest), or null when no packet detector runs. */
+  packetHook(capture: string): ((packet: CapturePacket, decoded: DecodeResult) => void) | null {
+    if (this.packetDetectors.length === 0) return null;
+    const emit = (c: AlertCandidate) => this.alerts.offer(c, capture);
+    const ev = { packet: null as unknown as CapturePacket, decoded: null as unknown as DecodeResult, capture };
+    return (packet, decoded) => {
+      this.stats.packets++;
+      // One event object per capture, refilled: this runs for every packet.
+      ev.packet = packet;
+      ev.decoded = decoded;
+      for (const d of this.packetDetectors) {
+        try {
+          d.onPacket(ev, emit);
+        } catch (e) {
+          this.failed(d.id, e);
+        }
+      }
+      if (packet.ts > this.newest + 1000) this.advance(packet.ts);
+    };
+  }
+
+  /** The capture ended: detectors report what only the end tells. */
+  finishCapture(capture: string): void {
+    const emit = (c: AlertCandidate) => this.alerts.offer(c, capture);
+    for (const d of this.packetDetectors) {
+      try {
+        d.finish?.(emit);
+      } catch (e) {
+        this.failed(d.id, e);
+      }
+    }
+  }
+
+  private advance(newest: number): void {
+    this.newest = Math.max(this.newest, newest);
+    if (this.newest - this.lastExpire < EXPIRE_EVERY_MS) return;
+    this.lastExpire = this.newest;
+    for (const d of [...this.flowDetectors, ...this.packetDetectors]) {
+      try {
+        d.expire?.(this.newest);
+      } catch (e) {
+        this.failed(d.id, e);
+      }
+    }
+  }
+
+  private failed(id: string, e: unknown): void {
+    const n = (this.stats.detectorErrors[id] ?? 0) + 1;
+    this.stats.detectorErrors[id] = n;
+    // Log the first and then every 1000th, so a detector failing on every flow does not flood the log.
+    if (n === 1 || n % 1000 === 0) this.log?.error({ detector: id, errors: n, err: (e as Error).message }, 'IDS detector failed');
+  }
+}
