@@ -112,6 +112,35 @@ export function subscribeEvents(onFlows: (e: { time: number; rows: number }) => 
   };
 }
 
+/** What an `alert` event carries (web/src/routes/events.ts). */
+export interface AlertEvent {
+  id: string;
+  time: number;
+  detector: string;
+  severity: string;
+  summary: string;
+}
+
+/** Listen to the server's `alert` events (a new alert, or one whose severity rose); returns the unsubscribe function. */
+export function subscribeAlerts(onAlert: (e: AlertEvent) => void): () => void {
+  if (typeof EventSource === 'undefined') return () => {};
+  const es = new EventSource(`${BASE}/events`);
+  const handler = (ev: MessageEvent) => {
+    try {
+      const d = JSON.parse(String(ev.data)) as Partial<Record<keyof AlertEvent, unknown>>;
+      const s = (v: unknown) => (typeof v === 'string' ? v : '');
+      onAlert({ id: s(d.id), time: Number(d.time) || Date.now(), detector: s(d.detector), severity: s(d.severity), summary: s(d.summary) });
+    } catch {
+      /* a malformed event is ignored */
+    }
+  };
+  es.addEventListener('alert', handler as EventListener);
+  return () => {
+    es.removeEventListener('alert', handler as EventListener);
+    es.close();
+  };
+}
+
 // ---- response types shared by the pages ----
 
 export interface SeriesData {
