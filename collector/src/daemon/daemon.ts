@@ -21,6 +21,8 @@ import { VcenterSync } from '../inventory/vcenter/vcenterInventory.ts';
 import type { PortgroupInventory } from '../inventory/inventoryModel.ts';
 import { PcapService } from '../pcap/pcapService.ts';
 import { DropFolder } from '../pcap/dropFolder.ts';
+import { createIds, IdsConfigError } from '../ids/createIds.ts';
+import type { IdsService } from '../ids/idsService.ts';
 
 export type Role = 'start' | 'collect' | 'web';
 
@@ -43,6 +45,8 @@ export interface DaemonHandle {
   /** Capture ingest (upload route, drop folder); null for the web role. */
   pcap: PcapService | null;
   inventory: InventoryService;
+  /** The IDS (start and collect roles with ids.enabled); null otherwise. */
+  ids: IdsService | null;
   close: () => Promise<void>;
 }
 
@@ -100,6 +104,8 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
     let exporters: ExporterRegistry | null = null;
     let flowSink: FlowSink | null = null;
     let pcap: PcapService | null = null;
+    let ids: IdsService | null = null;
+    let idsStatus: (() => Record<string, unknown>) | undefined;
     // Created for every role: `web` shows it, `start`/`collect` enrich with it.
     const inventory = new InventoryService({
       config, log: log.child({ part: 'inventory' }),
@@ -131,6 +137,21 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
     if (o.role === 'start' || o.role === 'collect') {
       const sink = createFlowSink({ store, config, log, metrics });
       flowSink = sink;
+      if (config.ids.enabled) {
+        try {
+          const built = await createIds(config.ids, { store, dataDir: config.data, log: log.child({ part: 'ids' }) });
+          const engine = built.ids.engine;
+          ids = built.ids;
+          idsStatus = built.status;
+          sink.setObserver((records) => engine.onFlows(records));
+          built.ids.start();
+          const i = built.ids;
+          cleanups.push(() => i.close());
+        } catch (e) {
+          if (e instanceof IdsConfigError) throw new DaemonStartError(e.message);
+          throw e;
+        }
+      }
       const w = sink.writer;
       writer = w;
       ingest = sink.ingest;
@@ -197,7 +218,7 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       const w = writer;
       const app = await buildServer({
         flowQuery, exporters, metrics: metrics.registry, token: config.http.token, inventory, pcap,
-        runner: store, dataDir: config.data, flowEvents: writer, retention: { ...config.retention },
+        runner: store, dataDir: config.data, flowEvents: writer, retention: { ...config.retention }, ids, idsStatus,
         health: async () => ({ store: store.description, queueRows: w?.pendingRows ?? 0, droppedRows: w?.stats.rowsDropped ?? 0 }),
       }, log.child({ part: 'http' }));
       try {
@@ -213,7 +234,7 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       cleanups.push(() => app.close());
     }
     if (o.role === 'web') inventory.start();
-    return { store, collector, writer, exporters, httpAddress, log, ingest, sink: flowSink, pcap, inventory, close };
+    return { store, collector, writer, exporters, httpAddress, log, ingest, sink: flowSink, pcap, inventory, ids, close };
   } catch (e) {
     await close();
     throw e;

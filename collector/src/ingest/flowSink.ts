@@ -22,12 +22,15 @@ export interface FlowSink {
   ingestPaced(records: FlowRecord[]): Promise<void>;
   /** Swap the enrichment stage (inventory reload). */
   setEnrich(fn: EnrichFn | null): void;
+  /** Sees every batch after enrichment, before it is queued (the IDS flow detectors); must not throw. */
+  setObserver(fn: ((records: readonly EnrichedFlow[]) => void) | null): void;
   close(): Promise<void>;
 }
 
 export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig; log: Logger; metrics: CollectorMetrics; enrich?: EnrichFn | null }): FlowSink {
   const { config, metrics, log } = o;
   let enrich: EnrichFn | null = o.enrich ?? null;
+  let observe: ((records: readonly EnrichedFlow[]) => void) | null = null;
   const w = new BatchWriter<EnrichedFlow>({
     table: 'flows', columns: flowColumns, encode: writeFlowRow, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs,
     maxQueueRows: config.writer.maxQueueRows, insert: (t, c, b) => o.store.insertTsv(t, c, b), concurrency: 2,
@@ -45,6 +48,13 @@ export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig
       } catch (e) {
         // A bug in enrichment must not cost the records: store them unenriched.
         log.error({ err: (e as Error).message }, 'enrichment failed; storing records without names');
+      }
+    }
+    if (observe) {
+      try {
+        observe(records);
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'flow observer failed');
       }
     }
     for (const r of records) w.push(r);
@@ -70,6 +80,9 @@ export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig
     ingestPaced,
     setEnrich: (fn) => {
       enrich = fn;
+    },
+    setObserver: (fn) => {
+      observe = fn;
     },
     close: () => w.close(),
   };
