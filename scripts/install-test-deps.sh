@@ -11,6 +11,13 @@ command -v tshark    >/dev/null 2>&1 || need+=(tshark)
 command -v pmacctd   >/dev/null 2>&1 && [ -x /usr/sbin/pmacctd ] || need+=(pmacct)
 command -v tcpdump   >/dev/null 2>&1 || need+=(tcpdump)
 command -v text2pcap >/dev/null 2>&1 || need+=(tshark)
+# The IDS tests record attacks on lo with real tools (collector/test/fixtures/ids/record-captures.sh): nmap and
+# hping3 scans and floods, an ssh brute force against a throwaway sshd, python3 HTTP and DNS servers.
+command -v nmap      >/dev/null 2>&1 || need+=(nmap)
+command -v hping3    >/dev/null 2>&1 || [ -x /usr/sbin/hping3 ] || need+=(hping3)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh       >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+command -v python3   >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(python3)
 # The dashboard's end-to-end tests drive Debian's chromium through playwright-core.
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # govmomi's vCenter simulator, built offline by scripts/build-vcsim.sh (Debian has no govc package).
