@@ -37,6 +37,13 @@ export class DecodedPacket {
   tcpFlags = 0;
   icmpType = 0;
   icmpCode = 0;
+  /**
+   * The innermost TCP/UDP/ICMP payload: its offset in `data` and the bytes of it the frame holds (up to the IP length:
+   * no Ethernet padding, less when the capture was cut). 0/0 for fragments and other protocols. ICMP: after the
+   * 8-byte header.
+   */
+  payloadOffset = 0;
+  payloadLength = 0;
 
   constructor(
     readonly ipVersion: 4 | 6,
@@ -270,6 +277,10 @@ function parseTransport(s: WalkState, ipVersion: 4 | 6, srcOff: number, proto: n
       pkt.srcPort = (d[p] << 8) | d[p + 1];
       pkt.dstPort = (d[p + 2] << 8) | d[p + 3];
       pkt.tcpFlags = d[p + 13];
+      if (!fragment && pe - p > hl) {
+        pkt.payloadOffset = p + hl;
+        pkt.payloadLength = pe - p - hl;
+      }
       return pkt;
     }
     case 17: {
@@ -288,6 +299,11 @@ function parseTransport(s: WalkState, ipVersion: 4 | 6, srcOff: number, proto: n
         if (s.next !== Next.Done) return null;
         restoreWalk(s, saved);
       }
+      const ud = Math.min(ulen, pe - p) - 8;
+      if (!fragment && ud > 0) {
+        pkt.payloadOffset = p + 8;
+        pkt.payloadLength = ud;
+      }
       return pkt;
     }
     case 1:
@@ -296,6 +312,10 @@ function parseTransport(s: WalkState, ipVersion: 4 | 6, srcOff: number, proto: n
       pkt.icmpType = d[p];
       pkt.icmpCode = d[p + 1];
       pkt.dstPort = (d[p] << 8) | d[p + 1];
+      if (!fragment && pe - p > 8) {
+        pkt.payloadOffset = p + 8;
+        pkt.payloadLength = pe - p - 8;
+      }
       return pkt;
     }
     case 47:
