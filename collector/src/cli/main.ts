@@ -45,7 +45,8 @@ function daemonCommand(program: Command, role: Role, description: string): void 
     .option('--receive-buffer <bytes>', 'UDP socket receive buffer (default 33554432)', int)
     .option('--log-level <level>', 'trace|debug|info|warn|error (default info)')
     .option('--pcap-watch <dir>', 'drop folder: captures copied there are ingested once each (pcap.watch)')
-    .action(async (opts: Record<string, string | number | undefined>) => {
+    .option('--no-ids', 'run without the IDS (ids.enabled: false)')
+    .action(async (opts: Record<string, string | number | boolean | undefined>) => {
       const overrides = {
         data: opts.data,
         clickhouse: { url: opts.clickhouseUrl, user: opts.clickhouseUser, password: opts.clickhousePassword, database: opts.clickhouseDatabase },
@@ -54,6 +55,8 @@ function daemonCommand(program: Command, role: Role, description: string): void 
         sampling: { default: opts.sampling },
         log: { level: opts.logLevel },
         pcap: { watch: opts.pcapWatch },
+        // Commander sets `ids` to false for --no-ids and true otherwise: only the flag may override the config file.
+        ids: opts.ids === false ? { enabled: false } : undefined,
       };
       const config = loadConfig(opts.config as string | undefined, overrides);
       const d = await startDaemon(config, { role });
