@@ -240,11 +240,32 @@ test('channels: saving needs the token; with it, a channel is created and drawn'
   await screenshot(page, 'channels');
 });
 
-test('alerts: the honest empty state', { timeout: 30_000 }, async () => {
+test('alerts: the replayed attacks are listed; facets filter; the detail shows evidence and links to its flows', { timeout: 60_000 }, async () => {
   const page = d.page;
   await page.goto(`${d.url}/alerts`);
-  const empty = page.locator('[data-testid="empty-state"]');
-  await empty.waitFor({ timeout: 10_000 });
-  assert.match((await empty.textContent()) ?? '', /no alerts in this window/i);
+  await page.locator('[data-testid="alerts-table"]').waitFor({ timeout: 15_000 });
+  // ssh_sshguess.pcap (password guessing on 22) and nmap-vsn.pcap (a version scan) were replayed by softflowd.
+  const detectors = await page.locator('[data-testid="alert-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-detector')));
+  assert.ok(detectors.includes('brute-force'), `detectors: ${detectors.join(', ')}`);
+  assert.ok(detectors.includes('trw-scan') || detectors.includes('port-scan'), `detectors: ${detectors.join(', ')}`);
   await screenshot(page, 'alerts');
+  // A detector chip filters the list and goes to the URL.
+  await page.locator('[data-testid="facet-detector"] [data-key="brute-force"]').click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('detector') === 'brute-force');
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="alert-row"]')].every((r) => r.getAttribute('data-detector') === 'brute-force'));
+  await page.locator('[data-testid="alert-row"]').first().click();
+  const detail = page.locator('[data-testid="alert-detail"]');
+  await detail.waitFor();
+  assert.match((await page.locator('[data-testid="alert-summary"]').textContent()) ?? '', /192\.168\.56\.1\b.*ssh/);
+  assert.ok(Number(await page.locator('[data-testid="alert-samples"] tbody tr').count()) > 0, 'sample flows shown');
+  assert.equal((await page.locator('[data-testid="alert-flow-filter"]').textContent())?.trim(), 'src ip 192.168.56.1 and dst ip 192.168.56.103 and dst port 22');
+  await screenshot(page, 'alert-detail');
+  await page.locator('[data-testid="alert-show-flows"]').click();
+  await page.waitForURL(/\/explore/);
+  assert.ok((await summaryFlows(page)) > 0, 'the alert\'s flows are found in Explore');
+  // A term alerts do not have: the API's message is shown.
+  await page.goto(`${d.url}/alerts?filter=${encodeURIComponent('bytes > 10')}`);
+  const err = page.locator('[data-testid="alerts-error"]');
+  await err.waitFor({ timeout: 10_000 });
+  assert.match((await err.textContent()) ?? '', /not supported on alerts/);
 });
