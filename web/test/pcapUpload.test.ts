@@ -3,7 +3,8 @@
 // NDJSON progress stream, and the 503 of a process that stores no flows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
@@ -107,7 +108,7 @@ test('too big: 413 with a message, by announced length or while streaming', asyn
   assert.deepEqual(readdirSync(uploadDir), []);
 });
 
-test('not a capture: 422 with the reader\'s message; empty: 400; JSON: 415; bad parameters: 400', async () => {
+test('not a capture: 422 with the reader\'s message; empty: 400; JSON without a path: 400; text: 415; bad parameters: 400', async () => {
   const r = await app.inject({ method: 'POST', url: '/api/v1/pcap?name=notes.txt', headers: PCAP, payload: Buffer.from('hello, this is no capture\n') });
   assert.equal(r.statusCode, 422);
   assert.equal(r.json().code, 'unknown-format');
@@ -119,7 +120,10 @@ test('not a capture: 422 with the reader\'s message; empty: 400; JSON: 415; bad 
   assert.equal(empty.statusCode, 400);
   assert.match(empty.json().message, /empty body/);
   const json = await app.inject({ method: 'POST', url: '/api/v1/pcap', headers: AUTH, payload: { a: 1 } });
-  assert.equal(json.statusCode, 415);
+  assert.equal(json.statusCode, 400);
+  assert.equal(json.json().code, 'bad-path-body');
+  const text = await app.inject({ method: 'POST', url: '/api/v1/pcap', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'hello' });
+  assert.equal(text.statusCode, 415);
   for (const q of ['active=0', 'idle=abc', 'sesion=x', `name=${'x'.repeat(300)}`]) {
     const b = await app.inject({ method: 'POST', url: `/api/v1/pcap?${q}`, headers: PCAP, payload: Buffer.alloc(10) });
     assert.equal(b.statusCode, 400, q);
@@ -185,4 +189,101 @@ test('a process that stores no flows answers 503', async () => {
   const r = await bare.inject({ method: 'POST', url: '/api/v1/pcap', headers: PCAP, payload: readFileSync(join(TESTDATA, 'ids/zeek/erspanII.pcap')) });
   assert.equal(r.statusCode, 503);
   assert.match(r.json().message, /stores no flows/);
+});
+
+// ---- path mode: {"path"} from a client on this host -------------------------------------------------------------
+
+const JSON_AUTH = { ...AUTH, 'content-type': 'application/json' };
+
+/** Every stored column but the ingest time and the capture name, sorted: what must not depend on the mode. */
+async function rowsOf(capture: string): Promise<string[]> {
+  const rows = await store.queryRows<Record<string, unknown>>('SELECT * EXCEPT (time_received, capture) FROM flows WHERE capture = {c:String}', { c: capture });
+  return rows.map((r) => JSON.stringify(r)).sort();
+}
+
+test('path mode: the daemon reads the file where it is; the same rows and summary as an upload', async () => {
+  const file = join(TESTDATA, 'ids/real-ddos/pkt.TCP.synflood.spoofed.pcap');
+  const up = await app.inject({ method: 'POST', url: '/api/v1/pcap?name=flood-up.pcap', headers: PCAP, payload: readFileSync(file) });
+  assert.equal(up.statusCode, 200, up.body);
+  const st = statSync(file);
+  const byPath = await app.inject({ method: 'POST', url: '/api/v1/pcap?session=flood-path', headers: JSON_AUTH, payload: { path: file, size: st.size, mtimeMs: st.mtimeMs } });
+  assert.equal(byPath.statusCode, 200, byPath.body);
+  const a = up.json();
+  const b = byPath.json();
+  assert.equal(b.name, 'pkt.TCP.synflood.spoofed.pcap', 'the name defaults to the file\'s');
+  assert.equal(b.capture, 'flood-path');
+  for (const k of ['packets', 'bytes', 'flows', 'fileBytes', 'format', 'malformed', 'byEncap', 'fragments', 'complete', 'errors']) {
+    assert.deepEqual(b[k], a[k], k);
+  }
+  const [ru, rp] = [await rowsOf('flood-up.pcap'), await rowsOf('flood-path')];
+  assert.equal(rp.length, b.flows);
+  assert.deepEqual(rp, ru, 'the same rows stored');
+  assert.deepEqual(readdirSync(uploadDir), [], 'nothing spooled');
+});
+
+test('path mode streams progress and reports damage with its offset, keeping the flows before it', async () => {
+  const dir = join(uploadDir, '..', 'path-mode');
+  mkdirSync(dir, { recursive: true });
+  const full = readFileSync(join(TESTDATA, 'ids/real-ddos/pkt.TCP.synflood.spoofed.pcap'));
+  const r = await app.inject({ method: 'POST', url: '/api/v1/pcap?name=flood-nd.pcap', headers: { ...JSON_AUTH, accept: 'application/x-ndjson' },
+    payload: { path: join(TESTDATA, 'ids/real-ddos/pkt.TCP.synflood.spoofed.pcap') } });
+  assert.equal(r.statusCode, 200);
+  const lines = r.body.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(lines.some((l) => l.type === 'progress' && l.totalBytes === full.length));
+  assert.equal(lines.at(-1).type, 'summary');
+  assert.equal(lines.at(-1).packets, 37841);
+  const cutFile = join(dir, 'cut-path.pcap');
+  writeFileSync(cutFile, full.subarray(0, 100_001));
+  const cut = await app.inject({ method: 'POST', url: '/api/v1/pcap', headers: JSON_AUTH, payload: { path: cutFile } });
+  assert.equal(cut.statusCode, 422);
+  const j = cut.json();
+  assert.equal(j.code, 'truncated');
+  assert.ok(j.offset > 24 && j.offset <= 100_001);
+  assert.ok(j.summary.packets > 0);
+  assert.deepEqual(await stored('cut-path.pcap'), { flows: j.summary.flows, packets: j.summary.packets });
+  const junk = join(dir, 'notes.txt');
+  writeFileSync(junk, 'hello, this is no capture\n');
+  const nc = await app.inject({ method: 'POST', url: '/api/v1/pcap', headers: JSON_AUTH, payload: { path: junk } });
+  assert.equal(nc.statusCode, 422);
+  assert.equal(nc.json().code, 'unknown-format');
+});
+
+test('path mode is refused without the token, from another host, through a proxy, for what cannot be read', async () => {
+  const file = join(TESTDATA, 'ids/zeek/erspanII.pcap');
+  const noToken = await app.inject({ method: 'POST', url: '/api/v1/pcap', headers: { 'content-type': 'application/json' }, payload: { path: file } });
+  assert.equal(noToken.statusCode, 401);
+  const remote = await app.inject({ method: 'POST', url: '/api/v1/pcap?name=remote.pcap', headers: JSON_AUTH, payload: { path: file }, remoteAddress: '192.0.2.7' });
+  assert.equal(remote.statusCode, 403);
+  assert.equal(remote.json().code, 'path-not-local');
+  assert.match(remote.json().message, /upload its bytes instead/);
+  const proxied = await app.inject({ method: 'POST', url: '/api/v1/pcap?name=remote.pcap', headers: { ...JSON_AUTH, 'x-forwarded-for': '192.0.2.7' }, payload: { path: file } });
+  assert.equal(proxied.statusCode, 403);
+  const v6 = await app.inject({ method: 'POST', url: '/api/v1/pcap?name=v6.pcap', headers: JSON_AUTH, payload: { path: file }, remoteAddress: '::1' });
+  assert.equal(v6.statusCode, 200, 'IPv6 loopback is local');
+  assert.equal((await stored('remote.pcap')).flows, 0, 'nothing read for a refused client');
+
+  const dir = join(uploadDir, '..', 'path-refusals');
+  mkdirSync(dir, { recursive: true });
+  const fifo = join(dir, 'fifo.pcap');
+  execFileSync('mkfifo', [fifo]);
+  const cases: Array<[object, number, string, RegExp]> = [
+    [{ path: join(dir, 'missing.pcap') }, 422, 'path-unreadable', /cannot read .*missing\.pcap: no such file/],
+    [{ path: dir }, 422, 'path-unreadable', /is not a regular file/],
+    [{ path: fifo }, 422, 'path-unreadable', /is not a regular file/],
+    [{ path: file, size: statSync(file).size + 1 }, 422, 'path-changed', /not the file the client named/],
+    [{ path: file, mtimeMs: statSync(file).mtimeMs - 60_000 }, 422, 'path-changed', /not the file the client named/],
+    [{ path: 'relative/file.pcap' }, 400, 'bad-path-body', /must be absolute/],
+    [{ path: file, extra: 1 }, 400, 'bad-path-body', /unknown: extra/],
+    [{ path: '' }, 400, 'bad-path-body', /"path"/],
+  ];
+  for (const [payload, status, code, message] of cases) {
+    const r = await app.inject({ method: 'POST', url: '/api/v1/pcap', headers: JSON_AUTH, payload });
+    assert.equal(r.statusCode, status, JSON.stringify(payload));
+    assert.equal(r.json().code, code, JSON.stringify(payload));
+    assert.match(r.json().message, message);
+  }
+  const bad = await app.inject({ method: 'POST', url: '/api/v1/pcap', headers: JSON_AUTH, payload: '{"path": ' });
+  assert.equal(bad.statusCode, 400);
+  const none = await bare.inject({ method: 'POST', url: '/api/v1/pcap', headers: JSON_AUTH, payload: { path: file } });
+  assert.equal(none.statusCode, 503);
 });

@@ -1,14 +1,16 @@
-// `dvflow pcap FILE...`: captures into flows. By default each file is uploaded to the running daemon
-// (POST /api/v1/pcap, bearer token; the embedded store belongs to the daemon's process) and the daemon's progress
-// lines drive a progress bar; with --clickhouse-url the files are read here and written to that server directly
-// (with --data, to an embedded store no daemon is running on).
+// `dvflow pcap FILE...`: captures into flows. By default each file goes to the running daemon (POST /api/v1/pcap,
+// bearer token; the embedded store belongs to the daemon's process) and the daemon's progress lines drive a progress
+// bar. A daemon on this host (--api on a loopback address) is told the file's path and reads it where it is; one
+// that cannot (another machine, a container, another user, an older daemon) gets the bytes uploaded, as --upload
+// always does. With --clickhouse-url the files are read here and written to that server directly (with --data, to
+// an embedded store no daemon is running on).
 // Every file is tried: a missing, unreadable or non-capture file gets a clear message and a non-zero exit, the
 // others are still ingested. A damaged capture stores its flows up to the damage and reports the byte offset.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import pino from 'pino';
 import { Command, InvalidArgumentError } from 'commander';
@@ -33,6 +35,8 @@ export interface PcapCommandOptions {
   config?: string;
   json?: boolean;
   progress?: boolean;
+  /** Send the file's bytes even to a daemon on this host (default: name the file by its path there). */
+  upload?: boolean;
 }
 
 /** One file's outcome: a summary (possibly with capture errors), or a failure before any packet was read. */
@@ -83,14 +87,21 @@ class Progress {
   }
 }
 
+interface Checked {
+  size: number;
+  mtimeMs: number;
+}
+
 /** Checks a file before sending it anywhere: present, a regular file, readable, and a capture by its magic number. */
-async function precheck(file: string): Promise<{ size: number } | { error: string }> {
+async function precheck(file: string): Promise<Checked | { error: string }> {
   let size: number;
+  let mtimeMs: number;
   try {
     const st = await stat(file);
     if (st.isDirectory()) return { error: `${file} is a directory, not a capture file` };
     if (!st.isFile()) return { error: `${file} is not a regular file` };
     size = st.size;
+    mtimeMs = st.mtimeMs;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { error: code === 'ENOENT' ? `cannot open ${file}: no such file` : `cannot open ${file}: ${(e as Error).message}` };
@@ -115,10 +126,10 @@ async function precheck(file: string): Promise<{ size: number } | { error: strin
     return { error: head.length < 4 ? `${file} is too short to be a capture (${head.length} bytes)`
       : `${file} is not a pcap or pcapng capture (magic 0x${head.toString('hex')}; gzip-compressed captures are fine)` };
   }
-  return { size };
+  return { size, mtimeMs };
 }
 
-// ---- upload to the daemon --------------------------------------------------------------------------------------
+// ---- to the daemon: the path, or an upload --------------------------------------------------------------------------------------
 
 interface ApiError {
   message?: string;
@@ -127,13 +138,17 @@ interface ApiError {
   summary?: PcapSummary;
 }
 
-/** POSTs the file with node's http client (a piped file stream: several times faster than fetch with a stream body). */
-function post(url: URL, file: string, size: number, token: string | undefined, onSent: (bytes: number) => void): Promise<IncomingMessage> {
+/** What to send: the file's bytes (piped: several times faster than fetch with a stream body), or its path. */
+type Body = { file: string; size: number; onSent: (bytes: number) => void } | { json: object };
+
+function post(url: URL, body: Body, token: string | undefined): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
+    const json = 'json' in body ? Buffer.from(JSON.stringify(body.json)) : null;
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'POST',
       headers: {
-        'content-type': 'application/octet-stream', 'content-length': String(size), accept: 'application/x-ndjson',
+        'content-type': json ? 'application/json' : 'application/octet-stream',
+        'content-length': String(json ? json.length : (body as { size: number }).size), accept: 'application/x-ndjson',
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
     });
@@ -144,16 +159,30 @@ function post(url: URL, file: string, size: number, token: string | undefined, o
     });
     // Once the daemon has answered (say, 401 or 413 before reading), a broken pipe is not the news.
     req.once('error', (e) => (answered ? undefined : reject(e)));
-    const rs = createReadStream(file, { highWaterMark: 1 << 20 });
+    if (json) {
+      req.end(json);
+      return;
+    }
+    const up = body as { file: string; onSent: (bytes: number) => void };
+    const rs = createReadStream(up.file, { highWaterMark: 1 << 20 });
     let sent = 0;
     rs.on('data', (c: Buffer | string) => {
       sent += c.length;
-      onSent(sent);
+      up.onSent(sent);
     });
     rs.once('error', (e) => req.destroy(e));
     rs.pipe(req);
   });
 }
+
+/** The API is on this host: the daemon may read the file where it is. */
+export function isLocalApi(url: URL): boolean {
+  const h = url.hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^::ffff:127\./.test(h);
+}
+
+/** Path mode refusals after which the bytes are uploaded instead (415: a daemon from before path mode). */
+const UPLOAD_INSTEAD = new Set(['path-not-local', 'path-unreadable', 'path-changed']);
 
 async function readAll(res: IncomingMessage): Promise<string> {
   let text = '';
@@ -161,38 +190,50 @@ async function readAll(res: IncomingMessage): Promise<string> {
   return text;
 }
 
-async function uploadOne(file: string, size: number, o: PcapCommandOptions, progress: Progress): Promise<FileResult> {
+async function sendOne(file: string, pre: Checked, o: PcapCommandOptions, progress: Progress): Promise<FileResult> {
   const url = new URL('/api/v1/pcap', o.api);
   url.searchParams.set('name', basename(file));
   if (o.session) url.searchParams.set('session', o.session);
   if (o.active !== undefined) url.searchParams.set('active', String(o.active));
   if (o.idle !== undefined) url.searchParams.set('idle', String(o.idle));
   if (o.nfpcapdCompat) url.searchParams.set('nfpcapdCompat', 'true');
-  progress.begin(file, size, true);
+  if (!o.upload && isLocalApi(url)) {
+    progress.begin(file, pre.size, false);
+    const r = await send(url, { json: { path: resolve(file), size: pre.size, mtimeMs: pre.mtimeMs } }, file, o, progress);
+    if (r !== 'upload') return r;
+  }
+  progress.begin(file, pre.size, true);
+  const r = await send(url, { file, size: pre.size, onSent: (sent) => progress.uploaded(sent) }, file, o, progress);
+  return r === 'upload' ? { file, summary: null, error: `${file}: the daemon refused the upload` } : r;
+}
+
+/** One request and its answer; 'upload' when the daemon cannot read the file by its path. */
+async function send(url: URL, body: Body, file: string, o: PcapCommandOptions, progress: Progress): Promise<FileResult | 'upload'> {
   let res: IncomingMessage;
   try {
-    res = await post(url, file, size, o.token, (sent) => progress.uploaded(sent));
+    res = await post(url, body, o.token);
   } catch (e) {
     progress.end();
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EHOSTUNREACH' || err.code === 'ECONNRESET') {
       throw daemonUnreachable(o.api, err.message, 'Use --api, or --clickhouse-url to write to a ClickHouse server directly.');
     }
-    return { file, summary: null, error: `${file}: upload failed: ${err.message}` };
+    return { file, summary: null, error: `${file}: ${'json' in body ? 'request' : 'upload'} failed: ${err.message}` };
   }
   const status = res.statusCode ?? 0;
   if (status !== 200 || !String(res.headers['content-type'] ?? '').includes('ndjson')) {
-    progress.end();
     let j: ApiError = {};
     try {
       j = JSON.parse(await readAll(res)) as ApiError;
     } catch { /* not JSON */ }
+    if ('json' in body && (status === 415 || (j.code !== undefined && UPLOAD_INSTEAD.has(j.code)))) return 'upload';
+    progress.end();
     if (status === 401 || status === 403) {
-      throw new CliError(`the daemon refused the upload (HTTP ${status}): ${j.message ?? res.statusMessage}. ` +
+      throw new CliError(`the daemon refused the capture (HTTP ${status}): ${j.message ?? res.statusMessage}. ` +
         'Pass its token with --token or DVFLOW_HTTP_TOKEN (the daemon takes it from http.token or DVFLOW_HTTP_TOKEN).');
     }
     if (j.summary) return { file, summary: j.summary, error: null };
-    return { file, summary: null, error: `${file}: ${j.message ?? `upload failed with HTTP ${status}`}` };
+    return { file, summary: null, error: `${file}: ${j.message ?? `${'json' in body ? 'request' : 'upload'} failed with HTTP ${status}`}` };
   }
   let summary: PcapSummary | null = null;
   let buf = '';
@@ -333,7 +374,7 @@ export async function runPcapCommand(files: string[], o: PcapCommandOptions): Pr
     for (const file of files) {
       const pre = await precheck(file);
       if ('error' in pre) done({ file, summary: null, error: pre.error });
-      else done(await uploadOne(file, pre.size, o, progress));
+      else done(await sendOne(file, pre, o, progress));
     }
   }
   if (count > 1 && !o.json) {
@@ -357,8 +398,10 @@ export function addPcapCommand(program: Command): void {
     .description('turn port-mirror captures into flows: pcap or pcapng, gzip-compressed or not; VLAN/QinQ, MPLS, GRE, ' +
       'ERSPAN I/II/III, VXLAN, Geneve and IP-in-IP are decapsulated and recorded on the flows (encap, outer addresses, ' +
       'VLANs, ERSPAN session and index, GRE key).\n\n' +
-      'By default each file is uploaded to the running daemon (POST /api/v1/pcap), which needs its write token: ' +
-      '--token or DVFLOW_HTTP_TOKEN, the value of the daemon\'s http.token. With --clickhouse-url the files are read ' +
+      'By default each file goes to the running daemon (POST /api/v1/pcap), which needs its write token: ' +
+      '--token or DVFLOW_HTTP_TOKEN, the value of the daemon\'s http.token. A daemon on this host (--api on a loopback ' +
+      'address) reads the file where it is; otherwise, or when it cannot read that path (a container, another user), ' +
+      'the file\'s bytes are uploaded, as --upload always does. With --clickhouse-url the files are read ' +
       'here and written to that ClickHouse server directly (schema migrations applied first); with --data DIR, to the ' +
       'embedded store in DIR, when no daemon runs on it.\n\n' +
       'Flows end on the active and idle timeouts of nfpcapd\'s -e active,inactive (default 300 and 60 s, or the ' +
@@ -377,6 +420,7 @@ export function addPcapCommand(program: Command): void {
       'one flow per ICMP or DNS packet, expiry checked every 10 s, IPv4 fragments reassembled')
     .option('--api <url>', 'daemon API to upload to', process.env.DVFLOW_API ?? 'http://127.0.0.1:8080')
     .option('--token <token>', 'the daemon\'s write token (or DVFLOW_HTTP_TOKEN)')
+    .option('--upload', 'upload the file\'s bytes even to a daemon on this host (by default it is told the path and reads the file itself)')
     .option('--clickhouse-url <url>', 'write to this ClickHouse server directly instead of uploading to the daemon')
     .option('--clickhouse-user <user>', 'ClickHouse user (default: default)')
     .option('--clickhouse-password <password>', 'ClickHouse password (or DVFLOW_CLICKHOUSE_PASSWORD)')

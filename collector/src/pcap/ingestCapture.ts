@@ -2,6 +2,7 @@
 // A damaged capture is not a failure of the ingest: the flows from before the damage are emitted and the summary
 // names the error and its offset.
 import { basename } from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FlowRecord } from '../flow/flowRecord.ts';
 import { CaptureError, CaptureReader, type CaptureFormat, type CapturePacket, type CaptureReaderOptions } from './captureReader.ts';
 import { decodePacketAt, type DecodeResult } from './packetDecoder.ts';
@@ -93,6 +94,10 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
     let i = 0;
     for (; i + batchSize <= all.length; i += batchSize) {
       await opts.onRecords(all.slice(i, i + batchSize), allInfos.slice(i, i + batchSize));
+      // A capture's end hands over most of its flows at once (every flow still open): a turn of the event loop
+      // between batches lets the daemon's other work (NetFlow sockets, HTTP, the writer starting the next insert
+      // as one finishes) run instead of waiting for all of them.
+      if (i + batchSize < all.length) await nextTurn();
     }
     if (i === all.length) return;
     if (force) await opts.onRecords(all.slice(i), allInfos.slice(i));

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
@@ -61,6 +62,76 @@ describe('dvflow pcap --data: straight into an embedded store no daemon runs on'
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('dvflow pcap: the path to a daemon on this host, the bytes otherwise', () => {
+  // A stand-in daemon that records what it is sent and refuses path mode as told.
+  let server: Server;
+  let api: string;
+  let refuse: { status: number; code?: string } | null = null;
+  const seen: Array<{ type: string; body: string; bytes: number }> = [];
+  const summary = { name: 'x', capture: 'x', session: null, format: 'pcap', compressed: false, fileBytes: 1, packets: 1, bytes: 1, flows: 1,
+    malformed: {}, skipped: {}, byEncap: {}, fragments: { total: 0, attributed: 0, orphaned: 0 }, evicted: 0, errors: [], complete: true,
+    activeTimeout: 300, idleTimeout: 60, elapsedMs: 1 };
+  before(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const type = String(req.headers['content-type']);
+        seen.push({ type, body: type.includes('json') ? body.toString() : '', bytes: body.length });
+        if (req.headers.authorization !== 'Bearer t') {
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"no token"}');
+        } else if (type.includes('json') && refuse) {
+          res.writeHead(refuse.status, { 'content-type': 'application/json' }).end(JSON.stringify({ code: refuse.code, message: 'refused' }));
+        } else {
+          res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end(`${JSON.stringify({ type: 'summary', ...summary, fileBytes: body.length })}\n`);
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const file = join(TESTDATA, 'ids/zeek/erspanII.pcap');
+  const size = statSync(file).size;
+
+  it('names the file by its absolute path, size and time: nothing uploaded', async () => {
+    seen.length = 0;
+    refuse = null;
+    const r = await dvflow(['pcap', '--api', api, '--token', 't', '--json', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(seen.length, 1);
+    assert.match(seen[0].type, /^application\/json/);
+    assert.deepEqual(JSON.parse(seen[0].body), { path: file, size, mtimeMs: statSync(file).mtimeMs });
+  });
+
+  for (const [status, code] of [[403, 'path-not-local'], [422, 'path-unreadable'], [422, 'path-changed'], [415, undefined]] as const) {
+    it(`uploads the bytes when the daemon answers ${status} ${code ?? '(a daemon without path mode)'}`, async () => {
+      seen.length = 0;
+      refuse = { status, code };
+      const r = await dvflow(['pcap', '--api', api, '--token', 't', '--json', file]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(seen.map((x) => [x.type.includes('json'), x.bytes > 0]), [[true, true], [false, true]]);
+      assert.equal(seen[1].bytes, size);
+      assert.equal(JSON.parse(r.stdout).fileBytes, size);
+    });
+  }
+
+  it('--upload sends the bytes even to a daemon on this host; no token is still an error, not a reason to upload', async () => {
+    seen.length = 0;
+    refuse = null;
+    const r = await dvflow(['pcap', '--api', api, '--token', 't', '--upload', '--json', file]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(seen.map((x) => [x.type, x.bytes]), [['application/octet-stream', size]]);
+    seen.length = 0;
+    const n = await dvflow(['pcap', '--api', api, '--token', 'wrong', file]);
+    assert.equal(n.code, 1);
+    assert.match(n.stderr, /refused the capture \(HTTP 401\).*--token/);
+    assert.equal(seen.length, 1, 'no upload after a 401');
   });
 });
 
@@ -132,6 +203,24 @@ describe('dvflow pcap against a running daemon', { skip: !HAVE && 'nfpcapd/nfdum
       assert.deepEqual([ours.packets, ours.bytes], [ref.packets, ref.bytes], name);
       assert.ok(ours.flows > 0, name);
     }
+  });
+
+  it('the path (default on this host) and --upload store the same flows and print the same summary', async () => {
+    const file = join(TESTDATA, 'ids/zeek/wikipedia.pcap');
+    const byPath = await up('--session', 'mode-path', '--json', file);
+    const upload = await up('--session', 'mode-upload', '--upload', '--json', file);
+    assert.equal(byPath.code, 0, byPath.stderr);
+    assert.equal(upload.code, 0, upload.stderr);
+    const strip = (o: string) => {
+      const { elapsedMs: _e, capture: _c, session: _s, ...rest } = JSON.parse(o) as Record<string, unknown>;
+      return rest;
+    };
+    assert.deepEqual(strip(byPath.stdout), strip(upload.stdout));
+    const rows = await flows(d.api);
+    const a = totals(rows.filter((f) => f.capture === 'mode-path'));
+    const b = totals(rows.filter((f) => f.capture === 'mode-upload'));
+    assert.ok(a.flows > 0);
+    assert.deepEqual(a, b);
   });
 
   it('an ERSPAN capture: the mirror session and encapsulation are stored (tshark erspan.spanid)', async () => {

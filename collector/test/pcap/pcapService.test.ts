@@ -10,7 +10,7 @@ import pino from 'pino';
 import { createCollectorMetrics } from '../../src/collector/collectorMetrics.ts';
 import { defaultConfig } from '../../src/config/config.ts';
 import { createFlowSink, type FlowSink } from '../../src/ingest/flowSink.ts';
-import { captureFacts, ingestCaptureInto } from '../../src/pcap/pcapService.ts';
+import { captureFacts, ingestCaptureInto, PcapService } from '../../src/pcap/pcapService.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
 import { openTempStore } from '../helpers/tempStore.ts';
 import { DECODE_FIELDS, TESTDATA, have, innermost, tshark } from './tools.ts';
@@ -137,6 +137,19 @@ describe('captures into the store, with their capture facts', () => {
     const [r] = await store.queryRows<Record<string, number>>("SELECT count() AS n FROM flows WHERE capture = 'cut-stream.pcap'");
     assert.equal(Number(r.n), s.flows);
     assert.ok(s.packets > 10 && s.flows > 5);
+  });
+
+  it('PcapService.ingest hands every packet and its decoding to onPacket, in capture order (the IDS packet detectors)', async () => {
+    const ps = new PcapService({ sink, config: { ...defaultConfig.pcap }, uploadDir: '/nonexistent', log: pino({ level: 'silent' }) });
+    const seen: Array<{ offset: number; kind: string; caplen: number }> = [];
+    const s = await ps.ingest(join(TESTDATA, 'ids/zeek/erspanII.pcap'), {
+      session: 'on-packet',
+      onPacket: (p, d) => seen.push({ offset: p.offset, kind: d.kind, caplen: p.data.length }),
+    });
+    assert.equal(seen.length, s.packets);
+    assert.ok(seen.every((x, i) => x.kind === 'ip' && x.caplen > 0 && (i === 0 || x.offset > seen[i - 1].offset)));
+    const [r] = await store.queryRows<{ n: number }>("SELECT count() AS n FROM flows WHERE capture = 'on-packet'");
+    assert.equal(Number(r.n), s.flows, 'flows stored as without the hook');
   });
 
   it('captureFacts: nothing peeled off gives empty facts', async () => {
