@@ -1,7 +1,7 @@
 // `dvflow alerts [filter]`: IDS alerts from the daemon's API (or a ClickHouse server directly), newest first, in
 // lines like nfdump's listing, or as JSON/NDJSON/CSV for scripts; `--show ID` prints one alert with its evidence.
 import { Command, InvalidArgumentError } from 'commander';
-import { ClickHouseStore } from '../storage/clickhouseStore.ts';
+import type { ClickHouseStore } from '../storage/clickhouseStore.ts';
 import { getAlert, listAlerts, type AlertListQuery, type AlertListResult, type AlertRow } from '../query/alertQuery.ts';
 import { parseTimeWindow } from '../query/timeWindow.ts';
 import { SEVERITIES, type Severity } from '../ids/idsTypes.ts';
@@ -98,6 +98,7 @@ interface AlertsOptions {
 }
 
 async function withStore<T>(o: AlertsOptions, fn: (s: ClickHouseStore) => Promise<T>): Promise<T> {
+  const { ClickHouseStore } = await import('../storage/clickhouseStore.ts');
   const store = await ClickHouseStore.open({
     url: o.clickhouseUrl!, user: o.clickhouseUser, password: o.clickhousePassword, database: o.clickhouseDatabase, cluster: '', dataDir: '',
   });

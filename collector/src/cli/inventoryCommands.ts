@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { parseInventoryFile, inventoryCounts, type InventoryKind } from '../inventory/inventoryFiles.ts';
-import { ImportError } from '../inventory/inventoryModel.ts';
+// The parsers load with `check`, the only command that parses here (they are most of the CLI's start-up otherwise).
+import type { InventoryKind } from '../inventory/inventoryFiles.ts';
 import type { UnmappedPort } from '../inventory/enricher.ts';
 import { CliError } from './cliError.ts';
 import { callDaemon } from './daemonApi.ts';
@@ -61,6 +61,9 @@ function addKindCommands(parent: Command, kind: InventoryKind, what: string): vo
     .argument('<files...>')
     .option('--api <url>', 'daemon API, to say which unmapped dvPorts the file would map', apiDefault)
     .action(async (files: string[], o: { api: string }) => {
+      const [{ parseInventoryFile, inventoryCounts }, { ImportError }] = await Promise.all([
+        import('../inventory/inventoryFiles.ts'), import('../inventory/inventoryModel.ts'),
+      ]);
       let failed = 0;
       for (const f of files) {
         try {

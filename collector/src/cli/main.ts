@@ -3,12 +3,13 @@
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { loadConfig } from '../config/config.ts';
-import { startDaemon, type Role } from '../daemon/daemon.ts';
+// The daemon, the query engine and the ClickHouse client are loaded by the commands that use them: a CLI call that
+// only talks to the daemon's API starts in a third of the time.
+import type { Role } from '../daemon/daemon.ts';
 import { parseTimeWindow } from '../query/timeWindow.ts';
-import { FlowQuery, type QueryRequest, type QueryResponse } from '../query/flowQuery.ts';
+import type { QueryRequest, QueryResponse } from '../query/flowQuery.ts';
 import { statOrders, type StatOrder } from '../query/statElements.ts';
 import { compileFilter } from '../query/filterSql.ts';
-import { ClickHouseStore } from '../storage/clickhouseStore.ts';
 import { renderResponse, checkOutputFormat } from './nfdumpOutput.ts';
 import { CliError } from './cliError.ts';
 import { callDaemon } from './daemonApi.ts';
@@ -59,6 +60,7 @@ function daemonCommand(program: Command, role: Role, description: string): void 
         ids: opts.ids === false ? { enabled: false } : undefined,
       };
       const config = loadConfig(opts.config as string | undefined, overrides);
+      const { startDaemon } = await import('../daemon/daemon.ts');
       const d = await startDaemon(config, { role });
       let stopping = false;
       const stop = async (sig: string) => {
@@ -153,6 +155,7 @@ export function buildProgram(): Command {
 }
 
 async function queryDirect(o: Record<string, unknown>, req: QueryRequest): Promise<QueryResponse> {
+  const [{ ClickHouseStore }, { FlowQuery }] = await Promise.all([import('../storage/clickhouseStore.ts'), import('../query/flowQuery.ts')]);
   const store = await ClickHouseStore.open({
     url: String(o.clickhouseUrl), user: String(o.clickhouseUser), password: String(o.clickhousePassword),
     database: String(o.clickhouseDatabase), cluster: '', dataDir: '',

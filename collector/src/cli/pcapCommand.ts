@@ -17,7 +17,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { sniffCaptureFormat } from '../pcap/captureReader.ts';
 import { CliError } from './cliError.ts';
 import { daemonUnreachable } from './daemonApi.ts';
-import { ingestCaptureInto, type PcapProgress, type PcapSummary } from '../pcap/pcapService.ts';
+import type { PcapProgress, PcapSummary } from '../pcap/pcapService.ts';
 
 export interface PcapCommandOptions {
   session?: string;
@@ -274,6 +274,7 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
   const { migrate } = await import('../storage/migrator.ts');
   const { createFlowSink } = await import('../ingest/flowSink.ts');
   const { createCollectorMetrics } = await import('../collector/collectorMetrics.ts');
+  const { ingestCaptureInto } = await import('../pcap/pcapService.ts');
   const config = loadConfig(o.config, {
     data: o.data,
     clickhouse: { url: o.clickhouseUrl, user: o.clickhouseUser, password: o.clickhousePassword, database: o.clickhouseDatabase },
