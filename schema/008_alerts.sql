@@ -2,7 +2,8 @@
 -- into it within the suppression window; ReplacingMergeTree keeps the newest version, readers use FINAL.
 --   id           stable id of the alert (a UUID made when it is raised)
 --   time / last  event time of the first and of the latest evidence (flow or packet time, not the wall clock)
---   raised       wall-clock time the alert was raised (updated: when it was last updated)
+--   raised       wall-clock time the alert was raised (updated: when it was last updated). Retention and partitions
+--                follow it, as `flows` follow time_received: alerts from an old capture are kept like fresh ones.
 --   detector     'port-scan', 'syn-flood', 'snort-rule', 'user-rule', ... (README "Intrusion detection")
 --   subject      what makes two detections the same thing (src>dst for a scan, the VIP for a DDoS, ...)
 --   occurrences  detections merged into this alert
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS alerts {{on_cluster}}
     version     UInt64
 )
 ENGINE = {{engine:ReplacingMergeTree(version)}}
-PARTITION BY toYYYYMM(time)
+PARTITION BY toYYYYMM(raised)
 ORDER BY (toStartOfDay(time), id)
-TTL toDateTime(time) + INTERVAL {{ttl_alerts}}
+TTL toDateTime(raised) + INTERVAL {{ttl_alerts}}
 SETTINGS index_granularity = 1024;

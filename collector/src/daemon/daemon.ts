@@ -196,7 +196,11 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
         if (body) await store.insertTsv('exporter_stats', exporterStatsColumns, Buffer.from(body));
         saveTemplates(config, templates);
       });
-      const ps = new PcapService({ sink, config: config.pcap, uploadDir: join(config.data, 'uploads'), log: log.child({ part: 'pcap' }) });
+      const engine = ids?.engine;
+      const ps = new PcapService({
+        sink, config: config.pcap, uploadDir: join(config.data, 'uploads'), log: log.child({ part: 'pcap' }),
+        packets: engine ? { hook: (c) => engine.packetHook(c), finish: (c) => engine.finishCapture(c) } : null,
+      });
       pcap = ps;
       if (config.pcap.watch) {
         const drop = new DropFolder({

@@ -164,6 +164,13 @@ export interface PcapServiceOptions {
   log: Logger;
   /** Captures ingested at once; more wait their turn. Default 2. */
   concurrency?: number;
+  /** Packet-level detections (the IDS): a per-capture packet hook, and the capture's end. */
+  packets?: PacketObserver | null;
+}
+
+export interface PacketObserver {
+  hook(capture: string): ((packet: CapturePacket, decoded: DecodeResult) => void) | null;
+  finish(capture: string): void;
 }
 
 /**
@@ -188,9 +195,14 @@ export class PcapService {
     if (this.running >= this.concurrency) await new Promise<void>((r) => this.waiting.push(r));
     this.running++;
     try {
+      const capture = opts.session || opts.name || (typeof source === 'string' ? basename(source) : 'capture');
+      const ids = this.o.packets?.hook(capture) ?? null;
+      const own = opts.onPacket;
+      const onPacket = ids && own ? (p: CapturePacket, d: DecodeResult) => { own(p, d); ids(p, d); } : (ids ?? own);
       const summary = await ingestCaptureInto(source, {
-        ...opts, sink: this.o.sink, active: opts.active ?? this.o.config.activeTimeout, idle: opts.idle ?? this.o.config.idleTimeout,
+        ...opts, onPacket, sink: this.o.sink, active: opts.active ?? this.o.config.activeTimeout, idle: opts.idle ?? this.o.config.idleTimeout,
       });
+      if (ids) this.o.packets!.finish(capture);
       // Queued rows are written before the caller hears "done": a query right after sees every flow.
       const t0 = performance.now();
       await this.o.sink.writer.flush();

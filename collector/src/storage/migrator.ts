@@ -87,7 +87,7 @@ const retentionTables: Record<string, (interval: string) => string> = {
   flows_5m: (i) => `time + INTERVAL ${i}`,
   flows_1h: (i) => `time + INTERVAL ${i}`,
   exporter_stats: (i) => `minute + INTERVAL ${i}`,
-  alerts: (i) => `toDateTime(time) + INTERVAL ${i}`,
+  alerts: (i) => `toDateTime(raised) + INTERVAL ${i}`,
 };
 
 /** Bring each table's TTL in line with the configured retention, only where it differs. */

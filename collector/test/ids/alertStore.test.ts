@@ -67,6 +67,17 @@ test('detections of one subject within the window merge into one alert; the larg
   assert.equal(m.stats.merged, 2);
 });
 
+test('an alert from an old capture (event time years back) is kept: retention counts from when it was raised', async () => {
+  const { m } = manager();
+  const old = Date.UTC(2015, 2, 30, 14, 45);
+  const a = m.offer(cand({ detector: 'brute-force', key: 'old', time: old }));
+  await m.close();
+  await store.command('OPTIMIZE TABLE alerts FINAL');
+  const got = await getAlert(store, a.id);
+  assert.ok(got, 'not dropped by the TTL');
+  assert.equal(got.time, old);
+});
+
 test('a rise in severity is announced again; the stored alert keeps the highest', async () => {
   const { m, raised } = manager();
   const a = m.offer(cand({ detector: 'syn-flood', key: 'v1', severity: 'medium', time: T0 + 60 * MIN }));
