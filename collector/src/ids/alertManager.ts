@@ -5,33 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { TsvBuffer } from '../storage/tsvBuffer.ts';
-import { SEVERITIES, type AlertCandidate, type AlertSample, type Severity } from './idsTypes.ts';
+import { SEVERITIES, type AlertCandidate, type Severity } from './idsTypes.ts';
+import type { AlertRow } from './alertShapes.ts';
 
-export interface StoredAlert {
-  id: string;
-  /** Event time of the first and latest evidence, ms. */
-  time: number;
-  last: number;
-  /** Wall clock: raised, last updated, ms. */
-  raised: number;
-  updated: number;
-  detector: string;
-  severity: Severity;
-  summary: string;
-  subject: string;
-  src: string;
-  dst: string;
-  dstPort: number;
-  proto: number;
-  vip: string;
-  portgroup: string;
-  origin: string;
-  capture: string;
-  sid: number;
-  classtype: string;
-  occurrences: number;
-  counts: Record<string, number>;
-  samples: AlertSample[];
+/** An alert as the manager keeps it: the stored row and its version (ReplacingMergeTree keeps the highest). */
+export interface StoredAlert extends AlertRow {
   version: number;
 }
 

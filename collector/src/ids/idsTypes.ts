@@ -6,23 +6,8 @@ import type { EnrichedFlow } from '../storage/flowRows.ts';
 import type { CapturePacket } from '../pcap/captureReader.ts';
 import type { DecodeResult } from '../pcap/packetDecoder.ts';
 
-export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
-export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
-
-/** Evidence kept with an alert: a few flows or packets that show what was detected. */
-export interface AlertSample {
-  time: number;
-  srcAddr: string;
-  dstAddr: string;
-  srcPort: number;
-  dstPort: number;
-  proto: number;
-  tcpFlags: number;
-  packets: number;
-  bytes: number;
-  /** Free text for packet detectors ("ip checksum 0x1234, expected 0x4321", a rule's matched content). */
-  note?: string;
-}
+export { SEVERITIES, type AlertSample, type Severity } from './alertShapes.ts';
+import type { AlertSample, Severity } from './alertShapes.ts';
 
 export interface AlertCandidate {
   /** Event time (ms since epoch) of the evidence that crossed the threshold. */

@@ -5,36 +5,16 @@
 // the condition holds (again only after it was false once).
 import type { Logger } from 'pino';
 import { compileSql, FilterError } from '../filter/index.ts';
-import type { AlertCandidate, Severity } from './idsTypes.ts';
-import { SEVERITIES } from './idsTypes.ts';
+import type { AlertCandidate } from './idsTypes.ts';
+import {
+  SEVERITIES, USER_AVERAGES, USER_METRICS, USER_RULE_NAME, USER_TRIGGERS,
+  type RuleState, type Severity, type UserAlertRule, type UserAverage, type UserMetric, type UserTrigger,
+} from './alertShapes.ts';
 
-export const USER_METRICS = ['flows', 'packets', 'bytes', 'fps', 'pps', 'bps'] as const;
-export type UserMetric = (typeof USER_METRICS)[number];
-export const USER_AVERAGES = ['10m', '30m', '1h', '6h', '12h', '24h'] as const;
-export type UserAverage = (typeof USER_AVERAGES)[number];
-export const USER_TRIGGERS = ['each', 'once', 'while'] as const;
-export type UserTrigger = (typeof USER_TRIGGERS)[number];
-
-export interface UserAlertRule {
-  /** Identifier-like name, unique. */
-  name: string;
-  /** nfdump filter selecting the traffic ('' = all). */
-  filter: string;
-  metric: UserMetric;
-  op: '>' | '<' | '=';
-  /** Absolute value to compare with (when `average` is not set). */
-  value?: number;
-  /** Compare with the average per cycle over this much history instead. */
-  average?: UserAverage;
-  /** With `average`: the average plus (op '>') or minus (op '<') this many percent. */
-  percent?: number;
-  trigger: UserTrigger;
-  severity: Severity;
-  /** Off rules are kept but not evaluated. */
-  enabled?: boolean;
-}
-
-export const USER_RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export {
+  USER_AVERAGES, USER_METRICS, USER_OPS, USER_RULE_NAME, USER_TRIGGERS,
+  type RuleState, type UserAlertRule, type UserAverage, type UserMetric, type UserOp, type UserTrigger,
+} from './alertShapes.ts';
 
 const AVERAGE_MS: Record<UserAverage, number> = {
   '10m': 600_000, '30m': 1_800_000, '1h': 3_600_000, '6h': 21_600_000, '12h': 43_200_000, '24h': 86_400_000,
@@ -96,17 +76,6 @@ export function thresholdOf(r: UserAlertRule, historyAverage: number | null): nu
 
 export function conditionHolds(op: UserAlertRule['op'], value: number, threshold: number): boolean {
   return op === '>' ? value > threshold : op === '<' ? value < threshold : value === threshold;
-}
-
-export interface RuleState {
-  /** Last cycle evaluated: its end (ms), value, threshold and whether the condition held. */
-  evaluatedAt: number | null;
-  value: number | null;
-  threshold: number | null;
-  holds: boolean;
-  /** Triggers so far. */
-  fired: number;
-  error: string | null;
 }
 
 export interface UserAlertRunnerOptions {

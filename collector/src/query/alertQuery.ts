@@ -3,7 +3,7 @@
 // VIP and portgroup), so `dvflow alerts 'dst ip 10.0.0.9 and dst port 22'` means what users expect. Terms about what
 // an alert does not have (bytes, flags, interfaces ...) are refused with a message, not matched against nothing.
 import { compileSql, describeFilter, FilterError } from '../filter/index.ts';
-import { SEVERITIES, type AlertSample, type Severity } from '../ids/idsTypes.ts';
+import { SEVERITIES, type AlertRow, type AlertSample, type Severity } from '../ids/alertShapes.ts';
 import type { QueryRunner } from './flowQuery.ts';
 
 export interface AlertListQuery {
@@ -17,30 +17,7 @@ export interface AlertListQuery {
   limit?: number;
 }
 
-export interface AlertRow {
-  id: string;
-  time: number;
-  last: number;
-  raised: number;
-  updated: number;
-  detector: string;
-  severity: Severity;
-  summary: string;
-  subject: string;
-  src: string;
-  dst: string;
-  dstPort: number;
-  proto: number;
-  vip: string;
-  portgroup: string;
-  origin: string;
-  capture: string;
-  sid: number;
-  classtype: string;
-  occurrences: number;
-  counts: Record<string, number>;
-  samples: AlertSample[];
-}
+export type { AlertRow } from '../ids/alertShapes.ts';
 
 export interface AlertListResult {
   alerts: AlertRow[];

@@ -1,52 +1,20 @@
 // Pure logic of the Alerts page (no DOM, no Vue, so node's tests load it as is): the shapes of GET /alerts and
 // /alert-rules, the severity and detector facets kept in the URL, the "Show flows" link to Explore built from an
 // alert (only validated addresses and integer ports go into the filter), the rule form ↔ PUT body, and how a
-// rule's condition and last evaluation read. Shapes follow collector/src/query/alertQuery.ts (AlertRow) and
-// collector/src/ids/userAlerts.ts (UserAlertRule, RuleState).
+// rule's condition and last evaluation read.
 import { protocolName } from '../../../collector/src/filter/protocolNames.ts';
+import {
+  SEVERITIES, USER_AVERAGES, USER_METRICS, USER_OPS, USER_RULE_NAME as RULE_NAME, USER_TRIGGERS,
+  type AlertRow, type RuleState, type Severity, type UserAlertRule, type UserAverage, type UserMetric, type UserOp, type UserTrigger,
+} from '../../../collector/src/ids/alertShapes.ts';
 
-// ---- shapes ----
+// ---- shapes (collector/src/ids/alertShapes.ts, shared with the server) ----
 
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export interface AlertSample {
-  time: number;
-  srcAddr: string;
-  dstAddr: string;
-  srcPort: number;
-  dstPort: number;
-  proto: number;
-  tcpFlags: number;
-  packets: number;
-  bytes: number;
-  note?: string;
-}
-
-export interface AlertRow {
-  id: string;
-  time: number;
-  last: number;
-  raised: number;
-  updated: number;
-  detector: string;
-  severity: Severity;
-  summary: string;
-  subject: string;
-  src: string;
-  dst: string;
-  dstPort: number;
-  proto: number;
-  vip: string;
-  portgroup: string;
-  origin: string;
-  capture: string;
-  sid: number;
-  classtype: string;
-  occurrences: number;
-  counts: Record<string, number>;
-  samples: AlertSample[];
-}
+export {
+  SEVERITIES, USER_AVERAGES, USER_METRICS, USER_OPS, USER_TRIGGERS,
+  type AlertRow, type AlertSample, type RuleState, type Severity, type UserAverage, type UserMetric, type UserOp, type UserTrigger,
+} from '../../../collector/src/ids/alertShapes.ts';
+export { USER_RULE_NAME as RULE_NAME } from '../../../collector/src/ids/alertShapes.ts';
 
 export interface AlertListResponse {
   alerts: AlertRow[];
@@ -55,36 +23,8 @@ export interface AlertListResponse {
   bySeverity: Record<string, number>;
 }
 
-export const USER_METRICS = ['flows', 'packets', 'bytes', 'fps', 'pps', 'bps'] as const;
-export type UserMetric = (typeof USER_METRICS)[number];
-export const USER_AVERAGES = ['10m', '30m', '1h', '6h', '12h', '24h'] as const;
-export type UserAverage = (typeof USER_AVERAGES)[number];
-export const USER_TRIGGERS = ['each', 'once', 'while'] as const;
-export type UserTrigger = (typeof USER_TRIGGERS)[number];
-export const USER_OPS = ['>', '<', '='] as const;
-export type UserOp = (typeof USER_OPS)[number];
-export const RULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-export interface UserRuleBody {
-  filter: string;
-  metric: UserMetric;
-  op: UserOp;
-  value?: number;
-  average?: UserAverage;
-  percent?: number;
-  trigger: UserTrigger;
-  severity: Severity;
-  enabled: boolean;
-}
-
-export interface RuleState {
-  evaluatedAt: number | null;
-  value: number | null;
-  threshold: number | null;
-  holds: boolean;
-  fired: number;
-  error: string | null;
-}
+/** What PUT /alert-rules/:name takes (the rule without its name; enabled always sent). */
+export type UserRuleBody = Omit<UserAlertRule, 'name' | 'enabled'> & { enabled: boolean };
 
 export interface ListedRule extends Omit<UserRuleBody, 'enabled'> {
   name: string;
