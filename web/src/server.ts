@@ -96,6 +96,7 @@ export async function buildServer(ctx: DvflowContext, log: Logger | false): Prom
     await api.register(pcapRoutes);
     await api.register((await import('./routes/filter.ts')).default, { suggestions: ctx.inventory ? inventorySuggestions(ctx.inventory, ctx.exporters) : undefined });
     await api.register((await import('./routes/inventory.ts')).default, { inventory: ctx.inventory ?? null });
+    await api.register((await import('./routes/vipStickiness.ts')).default, { runner: ctx.runner ?? null, inventory: ctx.inventory ?? null });
     await api.register(timeSeriesRoutes, { runner: ctx.runner ?? null, channels, retention: ctx.retention });
     await api.register(channelRoutes, { channels });
     await api.register(eventRoutes, { flowEvents: ctx.flowEvents ?? null, alertEvents: ctx.ids ?? null });

@@ -168,7 +168,7 @@ describe('dashboard end to end', { timeout: 300_000 }, () => {
     await screenshot(d.page, 'portgroups');
   });
 
-  test('VIPs: per VIP traffic by leg, clients, real-server shares with evenness, sankey, legs', async () => {
+  test('VIPs: per VIP traffic by leg, clients, real-server shares with evenness, clients moved, sankey, legs', async () => {
     await d.page.goto(`${d.url}/vips?vip=web`);
     const traffic = await readCharts(d.page, '[data-chart="vip-traffic"]');
     assert.ok(nonZero(traffic[0], 'client-vip'), `legs: ${JSON.stringify(traffic[0])}`);
@@ -186,6 +186,13 @@ describe('dashboard end to end', { timeout: 300_000 }, () => {
     const legs = await d.page.$$eval('[data-table="legs"] tr[data-leg]', (els) => els.map((e) => e.getAttribute('data-leg')));
     assert.ok(legs.includes('client-vip') && legs.includes('lb-server'), `legs: ${legs}`);
     assert.equal((await d.page.textContent('[data-testid="anomalies"] b'))?.trim(), 'none', 'NAT with no direct return');
+    // LVS NAT keeps the client as the source towards the servers: nmap's client reached all three (moved), and
+    // round robin asks for no persistence, so the figure is not highlighted.
+    await d.page.waitForSelector('[data-testid="clients-moved"][data-measurable="true"]', { timeout: 15_000 });
+    assert.match((await d.page.textContent('[data-testid="clients-moved"] b'))?.trim() ?? '', /^\d+ of \d+ clients? \(\d+(\.\d)? %\)$/);
+    assert.ok(Number(await d.page.getAttribute('[data-testid="clients-moved"]', 'data-moved')) >= 1, 'the nmap client moved');
+    assert.equal(await d.page.getAttribute('[data-testid="clients-moved"]', 'data-persistent'), 'false');
+    assert.ok(await d.page.$('[data-testid="moved-clients"] li[data-client="192.168.1.71"]'), 'the moved client is listed');
     await screenshot(d.page, 'vips-web');
 
     await d.page.click('[data-vip="wiki"]');
@@ -194,6 +201,9 @@ describe('dashboard end to end', { timeout: 300_000 }, () => {
     await d.page.waitForFunction(() => [...document.querySelectorAll('[data-table="clients"] tbody td.key')].some((e) => e.textContent?.trim() === '141.142.220.118'));
     const wikiShares = JSON.parse((await d.page.getAttribute('[data-testid="share-chart"]', 'data-shares')) ?? '[]') as { name: string }[];
     assert.deepEqual(wikiShares.map((s) => s.name).sort(), ['wiki-a', 'wiki-b']);
+    // HAProxy connects to the servers from its own address: no flow ties a client to a server.
+    await d.page.waitForSelector('[data-testid="clients-moved"][data-measurable="false"]', { timeout: 15_000 });
+    assert.equal((await d.page.textContent('[data-testid="clients-moved"] b'))?.trim(), 'not measurable (proxy mode: …)');
     await screenshot(d.page, 'vips-wiki');
   });
 });
