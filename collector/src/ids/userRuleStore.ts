@@ -1,7 +1,6 @@
-// User alert rules made from the dashboard, kept in <data>/alert-rules.json (written atomically: temporary file +
-// rename). Rules from the config file are read-only beside them; a dashboard rule cannot take a config rule's name.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+// User alert rules made from the dashboard, kept in <data>/alert-rules.json (jsonStateFile.ts). Rules from the config file are read-only beside them; a dashboard rule cannot take a config rule's name.
 import { join } from 'node:path';
+import { JsonStateFile } from '../storage/jsonStateFile.ts';
 import { checkUserRule, type UserAlertRule } from './userAlerts.ts';
 
 export interface ListedRule extends UserAlertRule {
@@ -11,12 +10,13 @@ export interface ListedRule extends UserAlertRule {
 
 export class UserRuleStore {
   private saved: UserAlertRule[] = [];
-  private writing: Promise<void> = Promise.resolve();
+  private readonly store: JsonStateFile;
   /** Problems met reading the file or config rules (logged by the daemon). */
   readonly warnings: string[] = [];
   private readonly configRules: UserAlertRule[];
 
-  constructor(configRules: readonly unknown[], private readonly file: string | null) {
+  constructor(configRules: readonly unknown[], file: string | null) {
+    this.store = new JsonStateFile(file);
     this.configRules = [];
     for (const r of configRules) {
       const problem = checkUserRule(r);
@@ -25,31 +25,17 @@ export class UserRuleStore {
     }
     const dup = this.configRules.find((r, i) => this.configRules.findIndex((o) => o.name === r.name) !== i);
     if (dup) throw new Error(`ids.userAlerts: two rules named '${dup.name}'`);
-    if (file) this.load(file);
+    this.load();
   }
 
   static inDataDir(configRules: readonly unknown[], dataDir: string | null): UserRuleStore {
     return new UserRuleStore(configRules, dataDir ? join(dataDir, 'alert-rules.json') : null);
   }
 
-  private load(file: string): void {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      // A damaged file must not stop the daemon nor be overwritten by the next save: set it aside.
-      const aside = `${file}.damaged-${Date.now()}`;
-      renameSync(file, aside);
-      this.warnings.push(`${file} was unreadable (${(e as Error).message}); moved to ${aside}`);
-      return;
-    }
+  private load(): void {
+    const file = this.store.file;
+    const { value: parsed, warning } = this.store.read();
+    if (warning) this.warnings.push(warning);
     const rules = (parsed as { rules?: unknown[] } | null)?.rules;
     for (const r of Array.isArray(rules) ? rules : []) {
       const problem = checkUserRule(r);
@@ -96,14 +82,7 @@ export class UserRuleStore {
   }
 
   private save(): Promise<void> {
-    const file = this.file;
-    if (!file) return Promise.resolve();
-    const body = JSON.stringify({ rules: this.saved }, null, 2);
-    this.writing = this.writing.catch(() => undefined).then(() => {
-      writeFileSync(`${file}.tmp`, body);
-      renameSync(`${file}.tmp`, file);
-    });
-    return this.writing;
+    return this.store.save({ rules: this.saved });
   }
 }
 

@@ -2,11 +2,11 @@
 // (sign 1) or below it (sign -1). Kept in <data>/channels.json, rewritten atomically (temporary file +
 // rename) so a crash never leaves half a file; without a data directory they live in memory only.
 import type { FastifyInstance } from 'fastify';
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileFilter } from '@dvflow/collector/src/query/filterSql.ts';
 import { FilterError } from '@dvflow/collector/src/filter/index.ts';
 import { MAX_CHANNELS } from '@dvflow/collector/src/query/timeSeries.ts';
+import { JsonStateFile } from '@dvflow/collector/src/storage/jsonStateFile.ts';
 
 export interface SavedChannel {
   name: string;
@@ -23,28 +23,15 @@ const palette = ['#5470c6', '#91cc75', '#fac858', '#ee6666', '#73c0de', '#3ba272
 
 export class ChannelStore {
   private channels: SavedChannel[] = [];
-  /** Writes one after the other, so the file always holds the latest list. */
-  private writing: Promise<void> = Promise.resolve();
+  private readonly store: JsonStateFile;
 
-  constructor(private readonly file: string | null) {
-    if (!file) return;
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw e;
-    }
-    try {
-      const parsed = JSON.parse(text) as { channels?: SavedChannel[] };
-      this.channels = (parsed.channels ?? []).filter((c) => typeof c?.name === 'string' && typeof c.filter === 'string')
-        .map((c) => ({ name: c.name, filter: c.filter, color: typeof c.color === 'string' ? c.color : palette[0]!, sign: c.sign === -1 ? -1 : 1 }));
-    } catch (e) {
-      // A damaged file must not stop the daemon, nor be overwritten by the next save: set it aside.
-      const aside = `${file}.damaged-${Date.now()}`;
-      renameSync(file, aside);
-      this.warning = `${file} was unreadable (${(e as Error).message}); moved to ${aside}, starting with no channels`;
-    }
+  constructor(file: string | null) {
+    this.store = new JsonStateFile(file);
+    const { value, warning } = this.store.read();
+    if (warning) this.warning = `${warning}, starting with no channels`;
+    const parsed = value as { channels?: SavedChannel[] } | null;
+    this.channels = (parsed?.channels ?? []).filter((c) => typeof c?.name === 'string' && typeof c.filter === 'string')
+      .map((c) => ({ name: c.name, filter: c.filter, color: typeof c.color === 'string' ? c.color : palette[0]!, sign: c.sign === -1 ? -1 : 1 }));
   }
 
   /** Set when the file could not be read at start (logged by the server). */
@@ -83,15 +70,9 @@ export class ChannelStore {
   }
 
   private save(): Promise<void> {
-    const file = this.file;
-    if (!file) return Promise.resolve();
-    const body = JSON.stringify({ channels: this.channels }, null, 2);
-    this.writing = this.writing.catch(() => undefined).then(() => {
-      writeFileSync(`${file}.tmp`, body);
-      renameSync(`${file}.tmp`, file);
-    });
-    return this.writing;
+    return this.store.save({ channels: this.channels });
   }
+
 }
 
 const channelSchema = {
