@@ -58,7 +58,16 @@ console.log(`inventory: ${JSON.stringify(enricher.stats)}`);
  */
 function batchOf(n: number): EnrichedFlow[] {
   const out: EnrichedFlow[] = [];
-  for (let i = 0; out.length < n; i++) for (const r of decodeDatagram(datagrams[i % datagrams.length]!, ctx).records) out.push(r);
+  for (let i = 0; out.length < n; i++) {
+    for (const r of decodeDatagram(datagrams[i % datagrams.length]!, ctx).records) {
+      // softflowd exports no interfaces; a dvSwitch exports dvPort keys. Spread them over the 10,000 ports so the
+      // dvPort lookups (the portgroup path) are measured, not skipped.
+      const k = out.length;
+      r.inIf = (k * 7919) % 10_000;
+      r.outIf = (k * 104_729 + 1) % 10_000;
+      out.push(r);
+    }
+  }
   out.length = n;
   return out;
 }
