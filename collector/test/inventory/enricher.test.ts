@@ -122,10 +122,10 @@ test('dvPort keys of the exporting switch name portgroups and VMs; exporter name
   const e = enricher();
   const r = [flow({ inIf: 10, outIf: 2 }), flow({ exporter: '10.0.0.22', domain: 7, inIf: 2, outIf: 11 }), flow({ exporter: '10.0.0.22', domain: 8, inIf: 2, outIf: 11, srcAddr: '192.0.2.1', dstAddr: '192.0.2.2' })];
   e.enrich(r);
-  assert.deepEqual([r[0]!.inPortgroup, r[0]!.inVm, r[0]!.outPortgroup, r[0]!.outVm, r[0]!.exporterName], ['web', 'web-01', 'dvs-prod-uplinks', undefined, 'esxi-01']);
-  assert.deepEqual([r[1]!.inPortgroup, r[1]!.outPortgroup, r[1]!.outVm, r[1]!.exporterName], ['dvs-prod-uplinks', 'db', 'db-01', undefined]);
+  assert.deepEqual([r[0]!.inPortgroup, r[0]!.inVm, r[0]!.outPortgroup, r[0]!.outVm, r[0]!.exporterName], ['web', 'web-01', 'dvs-prod-uplinks', '', 'esxi-01']);
+  assert.deepEqual([r[1]!.inPortgroup, r[1]!.outPortgroup, r[1]!.outVm, r[1]!.exporterName], ['dvs-prod-uplinks', 'db', 'db-01', '']);
   // Observation domain 8 of 10.0.0.22 is not the switch (only /7 is): no dvPort mapping, no CIDR: nothing.
-  assert.deepEqual([r[2]!.inPortgroup, r[2]!.outPortgroup], [undefined, undefined]);
+  assert.deepEqual([r[2]!.inPortgroup, r[2]!.outPortgroup], ['', '']);
 });
 
 test('fallbacks: VLAN, then CIDR (longest prefix, IPv4 and IPv6); pcap flows too', () => {
@@ -137,7 +137,7 @@ test('fallbacks: VLAN, then CIDR (longest prefix, IPv4 and IPv6); pcap flows too
     flow({ exporter: '', source: 'pcap', srcVlan: 100, srcAddr: '192.0.2.1', dstAddr: '192.0.2.2' }),
   ];
   e.enrich(r);
-  assert.deepEqual(r.map((x) => [x.inPortgroup, x.outPortgroup]), [['backup', 'backup'], ['web', 'web-dmz'], ['v6-net', undefined], ['web', 'web']]);
+  assert.deepEqual(r.map((x) => [x.inPortgroup, x.outPortgroup]), [['backup', 'backup'], ['web', 'web-dmz'], ['v6-net', ''], ['web', 'web']]);
 });
 
 test('unknown dvPorts go to "unmapped" and are listed with their exporter; a reload keeps only the still unmapped', () => {
@@ -151,7 +151,7 @@ test('unknown dvPorts go to "unmapped" and are listed with their exporter; a rel
   assert.equal(r[0]!.inPortgroup, 'dvs-prod-uplinks');
   assert.deepEqual([r[2]!.inPortgroup, r[2]!.outPortgroup], [UNMAPPED, UNMAPPED]);
   // Not a VDS record and not a known switch: interface numbers of some router, left alone.
-  assert.deepEqual([r[3]!.inPortgroup, r[3]!.outPortgroup], [undefined, undefined]);
+  assert.deepEqual([r[3]!.inPortgroup, r[3]!.outPortgroup], ['', '']);
   const list = e.unmappedPorts();
   assert.deepEqual(list.map((u) => [u.exporter, u.switch, u.port, u.side, u.flows]), [['10.0.0.21', 'dvs-prod', 77, 'out', 2], ['198.51.100.9', '', 3, 'in', 1], ['198.51.100.9', '', 12, 'out', 1]]);
   assert.equal(list[0]!.lastSeen, 2000);
@@ -167,7 +167,7 @@ test('VDS duplicates: the uplink → VM sighting of a VM-to-VM flow is marked, t
   const receiver = flow({ exporter: '10.0.0.22', domain: 7, inIf: 2, outIf: 11, srcAddr: '10.1.0.11', dstAddr: '10.1.0.99', vmwIngressAttr: 1, vmwEgressAttr: 2 });
   const outside = flow({ exporter: '10.0.0.22', domain: 7, inIf: 2, outIf: 11, srcAddr: '203.0.113.5', dstAddr: '10.1.0.99', vmwIngressAttr: 1, vmwEgressAttr: 2 });
   e.enrich([sender, receiver, outside]);
-  assert.deepEqual([sender.duplicate, receiver.duplicate, outside.duplicate], [undefined, 1, undefined]);
+  assert.deepEqual([sender.duplicate, receiver.duplicate, outside.duplicate], [0, 1, 0]);
 });
 
 const vip = (over: Partial<Vip>): Vip => ({

@@ -83,7 +83,7 @@ export class VipDdosDetector implements FlowDetector {
   onFlows(flows: readonly EnrichedFlow[], emit: Emit): void {
     for (let i = 0; i < flows.length; i++) {
       const f = flows[i];
-      if (f.vip && (f.vipLeg === undefined || f.vipLeg === 'client-vip') && isCountable(f)) this.count(f, emit);
+      if (f.vip && (!f.vipLeg || f.vipLeg === 'client-vip') && isCountable(f)) this.count(f, emit);
     }
   }
 
