@@ -279,12 +279,19 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
     data: o.data,
     clickhouse: { url: o.clickhouseUrl, user: o.clickhouseUser, password: o.clickhousePassword, database: o.clickhouseDatabase },
   });
+  const { InventoryService } = await import('../inventory/inventoryService.ts');
+  const { createIds } = await import('../ids/createIds.ts');
   const log = pino({ level: 'warn' }, pino.destination(2));
   const store = await ClickHouseStore.open({ ...config.clickhouse, dataDir: config.data });
   try {
     await migrate(store, { cluster: config.clickhouse.cluster, retention: config.retention as unknown as Record<string, string> });
-    // enrichment: wired by the inventory module
-    const sink = createFlowSink({ store, config, log, metrics: createCollectorMetrics(), enrich: null });
+    // The same flows as through the daemon: the config's portgroup/VIP inventory (and what was imported into the
+    // data directory) names them, and the IDS sees their flows and packets, writing its alerts to this store.
+    const inventory = new InventoryService({ config, log, onChange: () => {} });
+    inventory.scan(true);
+    const sink = createFlowSink({ store, config, log, metrics: createCollectorMetrics(), enrich: (r) => inventory.enricher.enrich(r) });
+    const ids = config.ids.enabled ? (await createIds(config.ids, { store, dataDir: config.data, log })).ids : null;
+    if (ids) sink.setObserver((records) => ids.engine.onFlows(records));
     try {
       for (const file of files) {
         const pre = await precheck(file);
@@ -293,11 +300,13 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
           continue;
         }
         progress.begin(file, pre.size, false);
+        const capture = o.session || basename(file);
         const summary = await ingestCaptureInto(file, {
           sink, session: o.session, active: o.active ?? config.pcap.activeTimeout, idle: o.idle ?? config.pcap.idleTimeout,
-          nfpcapdCompat: o.nfpcapdCompat,
+          nfpcapdCompat: o.nfpcapdCompat, onPacket: ids?.engine.packetHook(capture) ?? undefined,
           onProgress: (p) => progress.ingested(p),
         });
+        ids?.engine.finishCapture(capture);
         const t0 = performance.now();
         await sink.writer.flush();
         summary.elapsedMs += Math.round(performance.now() - t0);
@@ -306,6 +315,7 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
       }
     } finally {
       await sink.close();
+      await ids?.close();
     }
   } finally {
     await store.close();

@@ -65,6 +65,31 @@ describe('dvflow pcap --data: straight into an embedded store no daemon runs on'
   });
 });
 
+describe('dvflow pcap --data: the same flows and detections as through the daemon', () => {
+  it('names portgroups from the config inventory and stores the IDS alerts of the capture', async () => {
+    const root = tempDir('dvflow-pcapcli-direct-ids-');
+    try {
+      const config = join(root, 'dvflow.yaml');
+      writeFileSync(config, `inventory: { files: [${JSON.stringify(join(import.meta.dirname, '..', '..', '..', 'web', 'test', 'e2e', 'fixtures', 'portgroups.yaml'))}] }\n`);
+      const r = await dvflow(['pcap', '--data', join(root, 'data'), '--config', config, join(TESTDATA, 'ids/zeek/ssh_sshguess.pcap')]);
+      assert.equal(r.code, 0, r.stderr);
+      const { ClickHouseStore } = await import('../../src/storage/clickhouseStore.ts');
+      const store = await ClickHouseStore.open({ url: '', user: 'default', password: '', database: 'default', cluster: '', dataDir: join(root, 'data') });
+      try {
+        const pg = await store.queryRows<{ pg: string; n: number }>('SELECT in_portgroup AS pg, count() AS n FROM flows GROUP BY pg');
+        assert.deepEqual(pg.map((x) => x.pg), ['lab'], 'every flow of 192.168.56.0/24 named by the CIDR portgroup');
+        const alerts = await store.queryRows<{ detector: string; src: string }>(
+          "SELECT detector, replaceRegexpOne(toString(src_addr), '^::ffff:', '') AS src FROM alerts FINAL");
+        assert.ok(alerts.some((a) => a.detector === 'brute-force' && a.src === '192.168.56.1'), JSON.stringify(alerts));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('dvflow pcap: the path to a daemon on this host, the bytes otherwise', () => {
   // A stand-in daemon that records what it is sent and refuses path mode as told.
   let server: Server;
