@@ -103,7 +103,7 @@ interface StoredRun {
 }
 
 /** `dvflow pcap FILE [extra]` against a fresh `dvflow start`, timed from the CLI's start to its exit. */
-async function storedRun(file: string, extra: string[]): Promise<StoredRun> {
+async function storedRun(file: string, extra: string[], daemonExtra: string[] = []): Promise<StoredRun> {
   const data = mkdtempSync(join(tmpdir(), 'dvflow-bench-pcap-d-'));
   const token = 'bench';
   const cfg = join(data, 'dvflow.yaml');
@@ -112,7 +112,7 @@ async function storedRun(file: string, extra: string[]): Promise<StoredRun> {
   const udp = await freeUdpPort();
   const api = `http://127.0.0.1:${http}`;
   const d = spawn(process.execPath, [dvflowBin, 'start', '--data', join(data, 'data'), '--config', cfg, '--netflow-port', String(udp),
-    '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'error', ...daemonExtra], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     let up = false;
     for (let i = 0; i < 600 && !up; i++) {
@@ -152,9 +152,9 @@ if (!file) {
 const fileBytes = statSync(file).size;
 await warm(file);
 
-type PathName = 'nfpcapd' | 'dvflow' | 'compat' | 'path' | 'upload';
-const times: Record<PathName, number[]> = { nfpcapd: [], dvflow: [], compat: [], path: [], upload: [] };
-const serverMs: Record<'path' | 'upload', number[]> = { path: [], upload: [] };
+type PathName = 'nfpcapd' | 'dvflow' | 'compat' | 'path' | 'noids' | 'upload';
+const times: Record<PathName, number[]> = { nfpcapd: [], dvflow: [], compat: [], path: [], noids: [], upload: [] };
+const serverMs: Record<'path' | 'noids' | 'upload', number[]> = { path: [], noids: [], upload: [] };
 let nfTotals: Totals | null = null;
 let ours: (Totals & { readPackets: number }) | null = null;
 let oursCompat: Totals | null = null;
@@ -176,15 +176,16 @@ for (let i = 0; i < runs; i++) {
   const c = await timed(process.execPath, ['--import', 'tsx', join(root, 'bench', 'pcap.ts'), '--pure', file, '--compat']);
   times.compat.push(c.ms);
   oursCompat = JSON.parse(c.stdout);
-  const modes: Array<['path' | 'upload', string[]]> = [['path', []]];
-  if (!args['skip-upload']) modes.push(['upload', ['--upload']]);
+  // path: the daemon as it runs by default, its IDS seeing every packet and flow; noids: the same with --no-ids.
+  const modes: Array<['path' | 'noids' | 'upload', string[], string[]]> = [['path', [], []], ['noids', [], ['--no-ids']]];
+  if (!args['skip-upload']) modes.push(['upload', ['--upload'], []]);
   const line = [`run ${i + 1}: nfpcapd ${secs(t.ms)}, dvflow no storage ${secs(p.ms)}, nfpcapd-mode ${secs(c.ms)}`];
-  for (const [mode, extra] of modes) {
-    const r = await storedRun(file, extra);
+  for (const [mode, extra, daemonExtra] of modes) {
+    const r = await storedRun(file, extra, daemonExtra);
     times[mode].push(r.ms);
     serverMs[mode].push(r.serverMs);
     storedTotals.push({ mode, summary: r.summary, stored: r.stored });
-    line.push(`dvflow pcap${extra.length ? ` ${extra.join(' ')}` : ''} ${secs(r.ms)} (daemon ${secs(r.serverMs)})`);
+    line.push(`dvflow pcap${extra.length ? ` ${extra.join(' ')}` : ''}${daemonExtra.length ? ` (daemon ${daemonExtra.join(' ')})` : ''} ${secs(r.ms)} (daemon ${secs(r.serverMs)})`);
   }
   process.stderr.write(`${line.join(', ')}\n`);
 }
@@ -202,10 +203,11 @@ const lines = [
   row('nfpcapd 1.7.1 `-r FILE -w DIR -e 300,60`', nfs),
   row('dvflow read → decode → flow table (no storage)', stats(times.dvflow)),
   row('the same with `--nfpcapd-compat` flows', stats(times.compat)),
-  row(`\`dvflow pcap FILE\` → \`dvflow start\` on the same host (reads the file by path), storing ${n(ours!.flows)} flows in chDB`, stats(times.path)),
+  row(`\`dvflow pcap FILE\` → \`dvflow start\` on the same host (reads the file by path), storing ${n(ours!.flows)} flows in chDB, IDS on`, stats(times.path)),
+  row('the same, daemon started with `--no-ids`', stats(times.noids)),
 ];
 if (times.upload.length) lines.push(row('the same with `--upload` (the bytes sent over HTTP, as to another machine)', stats(times.upload)));
-lines.push('', `daemon's own time (summary elapsedMs), median: path ${secs(stats(serverMs.path).median)}` +
+lines.push('', `daemon's own time (summary elapsedMs), median: path ${secs(stats(serverMs.path).median)}, without the IDS ${secs(stats(serverMs.noids).median)}` +
   (serverMs.upload.length ? `, upload ${secs(stats(serverMs.upload).median)}` : '') + '; the rest is the CLI\'s start-up and the request');
 lines.push('', 'totals (flows, packets, bytes):',
   `  nfpcapd + nfdump:           ${n(nfTotals!.flows)}, ${n(nfTotals!.packets)}, ${n(nfTotals!.bytes)}`,
