@@ -1,6 +1,8 @@
 // Runs the detectors: every batch of enriched flows (NetFlow and captures alike) and, for captures, every packet.
 // A detector that throws is counted and logged and the others go on: a bug in one detection must never stop ingest
-// or lose flows. Windows run on event time; `expire` is driven by the newest event time seen.
+// or lose flows. Windows run on event time. Each source keeps its own clock (live NetFlow, each capture being read),
+// and detectors drop state older than the slowest clock's window: a capture of last year's traffic read while live
+// flows arrive keeps its windows until it ends, instead of losing them to the live clock.
 import type { Logger } from 'pino';
 import type { EnrichedFlow } from '../storage/flowRows.ts';
 import type { CapturePacket } from '../pcap/captureReader.ts';
@@ -19,7 +21,8 @@ const EXPIRE_EVERY_MS = 60_000;
 
 export class IdsEngine {
   readonly stats: IdsEngineStats = { flows: 0, packets: 0, detectorErrors: {} };
-  private newest = 0;
+  /** Newest event time per source: 'netflow', or 'pcap:<capture>' while that capture is read. */
+  private readonly clocks = new Map<string, number>();
   private lastExpire = 0;
 
   constructor(
@@ -42,9 +45,10 @@ export class IdsEngine {
         this.failed(d.id, e);
       }
     }
-    let newest = this.newest;
+    const source = capture ? `pcap:${capture}` : 'netflow';
+    let newest = this.clocks.get(source) ?? 0;
     for (let i = 0; i < flows.length; i++) if (flows[i]!.last > newest) newest = flows[i]!.last;
-    this.advance(newest);
+    this.advance(source, newest);
   }
 
   /** A packet hook for one capture (give it to the capture ingest), or null when no packet detector runs. */
@@ -52,6 +56,8 @@ export class IdsEngine {
     if (this.packetDetectors.length === 0) return null;
     const emit = (c: AlertCandidate) => this.alerts.offer(c, capture);
     const ev = { packet: null as unknown as CapturePacket, decoded: null as unknown as DecodeResult, capture };
+    const source = `pcap:${capture}`;
+    let clock = 0;
     return (packet, decoded) => {
       this.stats.packets++;
       // One event object per capture, refilled: this runs for every packet.
@@ -64,12 +70,16 @@ export class IdsEngine {
           this.failed(d.id, e);
         }
       }
-      if (packet.ts > this.newest + 1000) this.advance(packet.ts);
+      if (packet.ts > clock + 1000) {
+        clock = packet.ts;
+        this.advance(source, clock);
+      }
     };
   }
 
-  /** The capture ended: detectors report what only the end tells. */
+  /** The capture ended: detectors report what only the end tells; its clock no longer holds expiry back. */
   finishCapture(capture: string): void {
+    this.clocks.delete(`pcap:${capture}`);
     const emit = (c: AlertCandidate) => this.alerts.offer(c, capture);
     for (const d of this.packetDetectors) {
       try {
@@ -80,13 +90,15 @@ export class IdsEngine {
     }
   }
 
-  private advance(newest: number): void {
-    this.newest = Math.max(this.newest, newest);
-    if (this.newest - this.lastExpire < EXPIRE_EVERY_MS) return;
-    this.lastExpire = this.newest;
+  private advance(source: string, newest: number): void {
+    if (newest > (this.clocks.get(source) ?? 0)) this.clocks.set(source, newest);
+    let now = Infinity;
+    for (const t of this.clocks.values()) if (t < now) now = t;
+    if (now === Infinity || now - this.lastExpire < EXPIRE_EVERY_MS) return;
+    this.lastExpire = now;
     for (const d of [...this.flowDetectors, ...this.packetDetectors]) {
       try {
-        d.expire?.(this.newest);
+        d.expire?.(now);
       } catch (e) {
         this.failed(d.id, e);
       }

@@ -202,7 +202,7 @@ export class PcapService {
       const summary = await ingestCaptureInto(source, {
         ...opts, onPacket, sink: this.o.sink, active: opts.active ?? this.o.config.activeTimeout, idle: opts.idle ?? this.o.config.idleTimeout,
       });
-      if (ids) this.o.packets!.finish(capture);
+      this.o.packets?.finish(capture);
       // Queued rows are written before the caller hears "done": a query right after sees every flow.
       const t0 = performance.now();
       await this.o.sink.writer.flush();

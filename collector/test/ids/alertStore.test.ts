@@ -148,3 +148,22 @@ test('listing: window overlap, nfdump filters on the alert, detectors, minimum s
   await assert.rejects(listAlerts(store, { filter: 'bytes > 10' }), (e: Error) => e instanceof AlertQueryError && /not supported on alerts.*bytes/.test(e.message));
   await assert.rejects(listAlerts(store, { filter: 'dst port' }), (e: Error) => e instanceof AlertQueryError && (e as AlertQueryError).position !== undefined);
 });
+
+test('the engine expires detector state on the slowest source clock: an old capture keeps its windows while live flows arrive', async () => {
+  const { IdsEngine } = await import('../../src/ids/idsEngine.ts');
+  const { emptyFlowRecord } = await import('../../src/flow/flowRecord.ts');
+  const expired: number[] = [];
+  const detector = { id: 'probe', onFlows: () => {}, expire: (now: number) => void expired.push(now) };
+  const e = new IdsEngine([detector], [], new AlertManager({ write: async () => {}, flushMs: 0 }));
+  const flow = (last: number, capture = '') => Object.assign(emptyFlowRecord(), { first: last, last, source: capture ? 'pcap' as const : 'netflow' as const, capture });
+  const old = Date.UTC(2015, 2, 30);
+  e.onFlows([flow(old, 'old.pcap')]);
+  e.onFlows([flow(T0)]);
+  e.onFlows([flow(T0 + 10 * MIN)]);
+  assert.ok(expired.every((t) => t <= old), `expiry held at the capture's clock: ${expired.map((t) => new Date(t).toISOString())}`);
+  e.onFlows([flow(old + 5 * MIN, 'old.pcap')]);
+  assert.equal(Math.max(...expired), old + 5 * MIN, 'the capture advances its own clock');
+  e.finishCapture('old.pcap');
+  e.onFlows([flow(T0 + 11 * MIN)]);
+  assert.equal(Math.max(...expired), T0 + 11 * MIN, 'after the capture, live time drives expiry again');
+});
