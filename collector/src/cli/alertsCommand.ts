@@ -1,7 +1,6 @@
 // `dvflow alerts [filter]`: IDS alerts from the daemon's API (or a ClickHouse server directly), newest first, in
 // lines like nfdump's listing, or as JSON/NDJSON/CSV for scripts; `--show ID` prints one alert with its evidence.
 import { Command, InvalidArgumentError } from 'commander';
-import type { ClickHouseStore } from '../storage/clickhouseStore.ts';
 import { getAlert, listAlerts, type AlertListQuery, type AlertListResult, type AlertRow } from '../query/alertQuery.ts';
 import { parseTimeWindow } from '../query/timeWindow.ts';
 import { SEVERITIES, type Severity } from '../ids/idsTypes.ts';
@@ -9,6 +8,7 @@ import { protocolName } from '../filter/index.ts';
 import { formatTime } from './nfdumpOutput.ts';
 import { CliError } from './cliError.ts';
 import { callDaemon } from './daemonApi.ts';
+import { addServerOptions, withServerStore, type ServerOptions } from './serverOptions.ts';
 
 const FORMATS = ['line', 'long', 'json', 'ndjson', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
@@ -82,7 +82,7 @@ function count(v: string): number {
   return n;
 }
 
-interface AlertsOptions {
+interface AlertsOptions extends ServerOptions {
   t?: string;
   detector?: string;
   severity?: Severity;
@@ -90,29 +90,12 @@ interface AlertsOptions {
   o: Format;
   q?: boolean;
   show?: string;
-  api: string;
-  clickhouseUrl?: string;
-  clickhouseUser: string;
-  clickhousePassword: string;
-  clickhouseDatabase: string;
-}
-
-async function withStore<T>(o: AlertsOptions, fn: (s: ClickHouseStore) => Promise<T>): Promise<T> {
-  const { ClickHouseStore } = await import('../storage/clickhouseStore.ts');
-  const store = await ClickHouseStore.open({
-    url: o.clickhouseUrl!, user: o.clickhouseUser, password: o.clickhousePassword, database: o.clickhouseDatabase, cluster: '', dataDir: '',
-  });
-  try {
-    return await fn(store);
-  } finally {
-    await store.close();
-  }
 }
 
 const hint = 'Use --api, or --clickhouse-url to read a ClickHouse server directly.';
 
 export function addAlertsCommand(program: Command): void {
-  program
+  const alerts = program
     .command('alerts')
     .summary('list IDS alerts')
     .description(
@@ -129,17 +112,13 @@ export function addAlertsCommand(program: Command): void {
       return v;
     }, 'line')
     .option('-q', 'quiet: no header, no summary')
-    .option('--show <id>', 'print one alert with its evidence (counts and sample flows or packets)')
-    .option('--api <url>', 'daemon API to ask', process.env.DVFLOW_API ?? 'http://127.0.0.1:8080')
-    .option('--clickhouse-url <url>', 'read a ClickHouse server directly instead of the daemon')
-    .option('--clickhouse-user <user>', 'ClickHouse user', 'default')
-    .option('--clickhouse-password <password>', 'ClickHouse password (or DVFLOW_CLICKHOUSE_PASSWORD)', process.env.DVFLOW_CLICKHOUSE_PASSWORD ?? '')
-    .option('--clickhouse-database <db>', 'ClickHouse database', 'default')
+    .option('--show <id>', 'print one alert with its evidence (counts and sample flows or packets)');
+  addServerOptions(alerts, 'read')
     .action(async (words: string[], o: AlertsOptions) => {
       if (o.show) {
         if (!/^[0-9a-f-]{36}$/i.test(o.show)) throw new CliError(`--show takes an alert id (a UUID), got '${o.show}'`);
         const a = o.clickhouseUrl
-          ? await withStore(o, (s) => getAlert(s, o.show!))
+          ? await withServerStore(o, (s) => getAlert(s, o.show!))
           : await callDaemon<AlertRow>(o.api, 'GET', `/alerts/${encodeURIComponent(o.show)}`, { hint, failure: 'alert lookup failed' });
         if (!a) throw new CliError(`no alert ${o.show}`);
         process.stdout.write(o.o === 'json' || o.o === 'ndjson' ? `${JSON.stringify(a, null, o.o === 'json' ? 2 : 0)}\n` : renderAlertDetail(a));
@@ -152,7 +131,7 @@ export function addAlertsCommand(program: Command): void {
       };
       let r: AlertListResult;
       if (o.clickhouseUrl) {
-        r = await withStore(o, (s) => listAlerts(s, q));
+        r = await withServerStore(o, (s) => listAlerts(s, q));
       } else {
         const params = new URLSearchParams();
         if (q.from !== undefined) params.set('from', String(q.from));

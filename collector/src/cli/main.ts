@@ -16,6 +16,7 @@ import { callDaemon } from './daemonApi.ts';
 import { addInventoryCommands } from './inventoryCommands.ts';
 import { addPcapCommand } from './pcapCommand.ts';
 import { addAlertsCommand } from './alertsCommand.ts';
+import { addServerOptions, withServerStore, type ServerOptions } from './serverOptions.ts';
 
 function int(v: string): number {
   const n = Number(v);
@@ -83,7 +84,7 @@ export function buildProgram(): Command {
   daemonCommand(program, 'collect', 'run the collector alone, writing to a ClickHouse server (--clickhouse-url)');
   daemonCommand(program, 'web', 'run the HTTP API alone, reading a ClickHouse server (--clickhouse-url)');
 
-  program
+  const query = program
     .command('query')
     .description('query flows with nfdump options and filter syntax, e.g. dvflow query -s proto "net 10.0.0.0/8 and port 443"\n\n' +
       'The filter is nfdump\'s language (1.7.1 and 1.7.8 forms), plus dvflow\'s own terms:\n' +
@@ -96,12 +97,8 @@ export function buildProgram(): Command {
       '  backend NAME                            flows to/from a VIP\'s real server\n' +
       '  leg client-vip|vip-client|lb-server|server-lb|server-client   one leg of load-balanced traffic\n' +
       '  duplicate                               2nd sighting of a VM-to-VM flow in one dvSwitch ("not duplicate" counts once)')
-    .argument('[filter...]', 'nfdump filter expression')
-    .option('--api <url>', 'daemon API to ask', process.env.DVFLOW_API ?? 'http://127.0.0.1:8080')
-    .option('--clickhouse-url <url>', 'query a ClickHouse server directly instead of the daemon')
-    .option('--clickhouse-user <user>', 'ClickHouse user', 'default')
-    .option('--clickhouse-password <password>', 'ClickHouse password (or DVFLOW_CLICKHOUSE_PASSWORD)', process.env.DVFLOW_CLICKHOUSE_PASSWORD ?? '')
-    .option('--clickhouse-database <db>', 'ClickHouse database', 'default')
+    .argument('[filter...]', 'nfdump filter expression');
+  addServerOptions(query, 'query')
     .option('-t <window>', 'time window yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss]; flows wholly inside it')
     .option('-s <stat>', 'statistic element[:p][/order], repeatable: srcip, dstip, ip, srcport, dstport, port, proto, ..., portgroup, vip, backend, leg, vm, exporter', collect)
     .option('-n <num>', 'top N for statistics (0 = all)', int, 10)
@@ -145,7 +142,7 @@ export function buildProgram(): Command {
         bidirectional: o.b || o.B ? true : undefined,
         postFilter: o.P as string | undefined,
       };
-      const res = o.clickhouseUrl ? await queryDirect(o, req) : await queryApi(String(o.api), req);
+      const res = o.clickhouseUrl ? await queryDirect(o as unknown as ServerOptions, req) : await queryApi(String(o.api), req);
       process.stdout.write(renderResponse(res, { format: String(o.o), plain: Boolean(o.N), quiet: Boolean(o.q), topN: req.topN ?? 10, long6: Boolean(o['6']) }));
     });
   addInventoryCommands(program);
@@ -154,18 +151,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function queryDirect(o: Record<string, unknown>, req: QueryRequest): Promise<QueryResponse> {
-  const [{ ClickHouseStore }, { FlowQuery }] = await Promise.all([import('../storage/clickhouseStore.ts'), import('../query/flowQuery.ts')]);
-  const store = await ClickHouseStore.open({
-    url: String(o.clickhouseUrl), user: String(o.clickhouseUser), password: String(o.clickhousePassword),
-    database: String(o.clickhouseDatabase), cluster: '', dataDir: '',
-  });
-  try {
-    // The server's retention is not known here: the defaults decide which rollups still hold a window.
-    return await new FlowQuery(store, compileFilter, { retention: loadConfig(undefined, {}).retention as unknown as Record<string, string> }).run(req);
-  } finally {
-    await store.close();
-  }
+async function queryDirect(o: ServerOptions, req: QueryRequest): Promise<QueryResponse> {
+  const { FlowQuery } = await import('../query/flowQuery.ts');
+  // The server's retention is not known here: the defaults decide which rollups still hold a window.
+  return withServerStore(o, (store) =>
+    new FlowQuery(store, compileFilter, { retention: loadConfig(undefined, {}).retention as unknown as Record<string, string> }).run(req));
 }
 
 async function queryApi(api: string, req: QueryRequest): Promise<QueryResponse> {
