@@ -28,12 +28,17 @@ export interface AlertRow {
   /** Wall clock: raised, last updated, ms. */
   raised: number;
   updated: number;
+  /** Detector id, kebab-case: 'port-scan', 'host-sweep', 'syn-flood', 'snort-rule', 'user-rule', ... */
   detector: string;
   severity: Severity;
+  /** One line a human reads: "10.0.0.5 probed 87 ports of 10.0.0.9 in 60 s". */
   summary: string;
+  /** The suppression key: what makes two detections the same thing. */
   subject: string;
+  /** The attacker / the victim when there is one ('' when many or none). */
   src: string;
   dst: string;
+  /** Destination port when the alert is about one, else 0. */
   dstPort: number;
   proto: number;
   vip: string;
@@ -42,10 +47,16 @@ export interface AlertRow {
   capture: string;
   sid: number;
   classtype: string;
+  /** Detections merged into this alert. */
   occurrences: number;
+  /** Numbers that prove it (flows, distinct ports, packets/s, baseline, threshold ...). */
   counts: Record<string, number>;
+  /** At most 5. */
   samples: AlertSample[];
 }
+
+/** What GET /api/v1/events sends as `event: alert` for a new alert (only what a notification needs). */
+export type AlertEvent = Pick<AlertRow, 'id' | 'time' | 'detector' | 'severity' | 'summary'>;
 
 export const USER_METRICS = ['flows', 'packets', 'bytes', 'fps', 'pps', 'bps'] as const;
 export type UserMetric = (typeof USER_METRICS)[number];

@@ -7,33 +7,19 @@ import type { CapturePacket } from '../pcap/captureReader.ts';
 import type { DecodeResult } from '../pcap/packetDecoder.ts';
 
 export { SEVERITIES, type AlertSample, type Severity } from './alertShapes.ts';
-import type { AlertSample, Severity } from './alertShapes.ts';
+import type { AlertRow, AlertSample } from './alertShapes.ts';
 
-export interface AlertCandidate {
-  /** Event time (ms since epoch) of the evidence that crossed the threshold. */
-  time: number;
-  /** Detector id, kebab-case: 'port-scan', 'host-sweep', 'syn-flood', 'snort-rule', ... */
-  detector: string;
-  severity: Severity;
-  /** One line a human reads: "10.0.0.5 probed 87 ports of 10.0.0.9 in 60 s". */
-  summary: string;
-  /** The attacker / the victim when there is one ('' when many or none). */
-  src: string;
-  dst: string;
-  /** Destination port when the alert is about one ('' ports → 0). */
-  dstPort: number;
-  proto: number;
-  vip: string;
-  portgroup: string;
+/**
+ * A detection: the fields of the alert it becomes (documented on AlertRow; `time` is the event time of the evidence
+ * that crossed the threshold), plus how the manager merges it with others.
+ */
+export interface AlertCandidate extends Pick<AlertRow,
+  'time' | 'detector' | 'severity' | 'summary' | 'src' | 'dst' | 'dstPort' | 'proto' | 'vip' | 'portgroup' | 'counts' | 'samples'> {
   /**
    * What makes two candidates "the same thing" for suppression, without the detector name (added by the manager):
    * e.g. `${src}>${dst}` for a port scan. Candidates with the same key within the suppression window are merged.
    */
   key: string;
-  /** Numbers that prove it (flows, distinct ports, packets/s, baseline, threshold ...). */
-  counts: Record<string, number>;
-  /** At most 5. */
-  samples: AlertSample[];
   /** Where the evidence came from: flows from NetFlow, flows or packets from captures, a user rule. */
   origin: 'netflow' | 'pcap' | 'rule';
   /** Snort/Suricata rule id and the like, else 0 / ''. */

@@ -3,6 +3,7 @@
 // alert, and a `: keepalive` comment every 15 s so proxies keep the stream open. One subscription to the writer serves every client.
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
+import type { AlertEvent } from '@dvflow/collector/src/ids/alertShapes.ts';
 
 /** What the batch writer is: an emitter of 'inserted' (rows, ms) after each insert into `flows`. */
 export interface FlowEvents {
@@ -14,14 +15,6 @@ export interface FlowEvents {
 export interface AlertEvents {
   on(event: 'alert', listener: (a: AlertEvent) => void): unknown;
   off(event: 'alert', listener: (a: AlertEvent) => void): unknown;
-}
-
-export interface AlertEvent {
-  id: string;
-  time: number;
-  detector: string;
-  severity: string;
-  summary: string;
 }
 
 export interface EventRouteOptions {

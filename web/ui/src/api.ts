@@ -3,6 +3,7 @@
 // token never leaks into read requests that may be logged by proxies.
 
 import type { QueryRequest, QueryResponse } from './queryTypes';
+import type { AlertEvent as ServerAlertEvent } from '../../../collector/src/ids/alertShapes.ts';
 export type { FlowRow, QueryRequest, QueryResponse, QuerySummary, Statistic, StatRow } from './queryTypes';
 
 const BASE = '/api/v1';
@@ -112,14 +113,8 @@ export function subscribeEvents(onFlows: (e: { time: number; rows: number }) => 
   };
 }
 
-/** What an `alert` event carries (web/src/routes/events.ts). */
-export interface AlertEvent {
-  id: string;
-  time: number;
-  detector: string;
-  severity: string;
-  summary: string;
-}
+/** What an `alert` event carries (web/src/routes/events.ts); the severity as read off the wire, checked where shown. */
+export type AlertEvent = Omit<ServerAlertEvent, 'severity'> & { severity: string };
 
 /** Listen to the server's `alert` events (a new alert, or one whose severity rose); returns the unsubscribe function. */
 export function subscribeAlerts(onAlert: (e: AlertEvent) => void): () => void {
