@@ -12,6 +12,7 @@ import type { IdsService } from '@dvflow/collector/src/ids/idsService.ts';
 import { SEVERITIES, type Severity } from '@dvflow/collector/src/ids/idsTypes.ts';
 import { USER_AVERAGES, USER_METRICS, USER_RULE_NAME, USER_TRIGGERS, type UserAlertRule } from '@dvflow/collector/src/ids/userAlerts.ts';
 import { RuleError } from '@dvflow/collector/src/ids/userRuleStore.ts';
+import { errorSchema } from './errorSchema.ts';
 
 export interface AlertRouteOptions {
   runner: QueryRunner | null;
@@ -29,7 +30,6 @@ interface ListQuery {
   limit?: number;
 }
 
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, position: { type: 'integer' } } } as const;
 const sampleSchema = {
   type: 'object',
   properties: {

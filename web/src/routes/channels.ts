@@ -7,6 +7,7 @@ import { compileFilter } from '@dvflow/collector/src/query/filterSql.ts';
 import { FilterError } from '@dvflow/collector/src/filter/index.ts';
 import { MAX_CHANNELS } from '@dvflow/collector/src/query/timeSeries.ts';
 import { JsonStateFile } from '@dvflow/collector/src/storage/jsonStateFile.ts';
+import { errorSchema } from './errorSchema.ts';
 
 export interface SavedChannel {
   name: string;
@@ -84,7 +85,6 @@ const channelSchema = {
     sign: { type: 'integer', enum: [1, -1] },
   },
 } as const;
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, position: { type: 'integer' } } } as const;
 const nameParams = {
   type: 'object',
   required: ['name'],

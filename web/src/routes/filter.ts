@@ -3,6 +3,7 @@
 // cursor. Both use the one filter module (collector/src/filter).
 import type { FastifyInstance } from 'fastify';
 import { completeFilter, validateFilter, type LowerOptions } from '@dvflow/collector/src/filter/index.ts';
+import { errorSchema } from './errorSchema.ts';
 
 /** Longest filter accepted, as for POST /api/v1/query. */
 export const MAX_FILTER_LENGTH = 65536;
@@ -29,7 +30,6 @@ export interface FilterRouteOptions {
   lowerOptions?: LowerOptions | (() => LowerOptions);
 }
 
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } } as const;
 
 export default async function filterRoutes(app: FastifyInstance, opts: FilterRouteOptions = {}): Promise<void> {
   app.post<{ Body: { filter: string } }>('/filter/validate', {

@@ -8,6 +8,7 @@ import {
   TimeSeriesQuery, TimeSeriesError, timeSeriesMetrics, namedSplits, MAX_TOP, type TimeSeriesRequest,
 } from '@dvflow/collector/src/query/timeSeries.ts';
 import type { ChannelStore } from './channels.ts';
+import { errorSchema } from './errorSchema.ts';
 
 export interface TimeSeriesRouteOptions {
   /** Raw SQL access to the store; null: this process cannot answer (503). */
@@ -20,7 +21,6 @@ export interface TimeSeriesRouteOptions {
 /** The query string is the request without the channels (those come from the channel store). */
 type Query = Omit<TimeSeriesRequest, 'channels'>;
 
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, position: { type: 'integer' } } } as const;
 
 export default async function timeSeriesRoutes(app: FastifyInstance, opts: TimeSeriesRouteOptions): Promise<void> {
   const ts = opts.runner ? new TimeSeriesQuery(opts.runner, compileFilter, { retention: opts.retention }) : null;

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { QueryRunner } from '@dvflow/collector/src/query/flowQuery.ts';
 import type { InventoryService } from '@dvflow/collector/src/inventory/inventoryService.ts';
 import { VipStickinessQuery, StickinessError, MAX_STICKINESS_EXAMPLES } from '@dvflow/collector/src/query/vipStickiness.ts';
+import { errorSchema } from './errorSchema.ts';
 
 export interface VipStickinessRouteOptions {
   /** Raw SQL access to the store; null: this process cannot answer (503). */
@@ -13,7 +14,6 @@ export interface VipStickinessRouteOptions {
   inventory: InventoryService | null;
 }
 
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } } as const;
 
 const serverSchema = {
   type: 'object',
