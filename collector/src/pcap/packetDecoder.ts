@@ -104,6 +104,8 @@ export interface SkippedPacket {
   reason: SkipReason;
   /** The ethertype, link type or protocol that was not decoded. */
   detail: number;
+  /** Where in the frame the undecoded payload starts (the ARP message of an 'arp' frame, inside any tunnel). */
+  offset: number;
   encap: EncapInfo | null;
 }
 
@@ -176,7 +178,7 @@ export function decodePacketAt(buf: Uint8Array, start: number, caplen: number, l
       }
       default:
         if (s.fail) return { kind: 'malformed', reason: s.fail, offset: s.off - start, encap: s.enc };
-        return { kind: 'skipped', reason: s.skip ?? 'non-ip', detail: s.detail, encap: s.enc };
+        return { kind: 'skipped', reason: s.skip ?? 'non-ip', detail: s.detail, offset: s.off - start, encap: s.enc };
     }
   }
 }

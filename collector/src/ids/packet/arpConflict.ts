@@ -20,7 +20,7 @@
 // Keyed by segment (interface, VLAN tags, VNI, ERSPAN session): the same address on two VLANs is two hosts.
 // Known false positive: Linux bonding mode 6 (balance-alb) answers ARP with a different slave MAC per peer.
 import type { AlertCandidate, AlertSample, Emit, PacketDetector, PacketEvent } from '../idsTypes.ts';
-import { arpOffset, parseArp, type ArpMessage } from './arpFrame.ts';
+import { parseArp, type ArpMessage } from './arpFrame.ts';
 import { formatMac, frameEnd, onSegment, segmentOf } from './frameBytes.ts';
 import { fmtSeconds, keepSample, ReportWindow, type Report } from './reportWindow.ts';
 
@@ -118,7 +118,7 @@ export class ArpConflictDetector implements PacketDetector {
     const d = ev.decoded;
     if (d.kind !== 'skipped' || d.reason !== 'arp') return;
     const p = ev.packet;
-    const msg = parseArp(p.buf, arpOffset(p.buf, p.start, p.caplen, p.linkType), frameEnd(p));
+    const msg = parseArp(p.buf, p.start + d.offset, frameEnd(p));
     if (msg === null) return;
     const kind = claimKind(msg, this.config.countRequests);
     if (kind === null) return;
