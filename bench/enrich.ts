@@ -4,7 +4,7 @@
 // 2. Build an inventory: one dvSwitch whose 10,000 dvPorts cover the stream's interface numbers (and many more),
 //    100 CIDRs, and 500 VIPs with 4 real servers each, a share of them on addresses the stream really uses so
 //    legs and backends are found.
-// 3. Time the ingest pipeline in this process, as the daemon runs it (decode → enrich → TSV encode → insert
+// 3. Time the ingest pipeline in this process, as the daemon runs it (decode → enrich → Native encode → insert
 //    into the embedded ClickHouse, flows + rollups), with enrichment off and on, alternating, and print
 //    records/s for each and the cost of enrichment in % of throughput; plus enrichment alone in µs/record.
 //
@@ -22,8 +22,7 @@ import type { PortgroupInventory, Vip } from '../collector/src/inventory/invento
 import { ClickHouseStore } from '../collector/src/storage/clickhouseStore.ts';
 import { migrate } from '../collector/src/storage/migrator.ts';
 import { defaultConfig } from '../collector/src/config/config.ts';
-import { flowColumns, writeFlowRow, type EnrichedFlow } from '../collector/src/storage/flowRows.ts';
-import { TsvBuffer } from '../collector/src/storage/tsvBuffer.ts';
+import { flowColumns, newFlowBlock, type EnrichedFlow } from '../collector/src/storage/flowRows.ts';
 
 const { values: args } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '3' } } });
 const wanted = Number(args.records);
@@ -111,9 +110,9 @@ async function pipeline(enrich: boolean): Promise<number> {
     }
     recs.length = n;
     if (enrich) enricher.enrich(recs);
-    const t = new TsvBuffer(n * 400);
-    for (const r of recs) writeFlowRow(t, r);
-    await store.insertTsv('flows', flowColumns, Buffer.from(t.bytes()));
+    const block = newFlowBlock(n);
+    for (const r of recs) block.add(r);
+    await store.insertNative('flows', flowColumns, block.encode());
     done += n;
   }
   return wanted / ((performance.now() - t0) / 1000);

@@ -8,7 +8,7 @@ import { FlowQuery } from '../../collector/src/query/flowQuery.ts';
 import { compileFilter } from '../../collector/src/query/filterSql.ts';
 import { ExporterRegistry } from '../../collector/src/collector/exporterRegistry.ts';
 import { createCollectorMetrics } from '../../collector/src/collector/collectorMetrics.ts';
-import { flowColumns, flowsToTsv } from '../../collector/src/storage/flowRows.ts';
+import { flowColumns, flowsToNative } from '../../collector/src/storage/flowRows.ts';
 import { emptyFlowRecord } from '../../collector/src/flow/flowRecord.ts';
 
 let app: FastifyInstance;
@@ -19,7 +19,7 @@ before(async () => {
   cleanup = t.cleanup;
   const now = Date.now();
   const rec = Object.assign(emptyFlowRecord(), { timeReceived: now, first: now - 1000, last: now, exporter: '192.0.2.1', srcAddr: '10.0.0.1', dstAddr: '10.0.0.2', proto: 17, dstPort: 53, bytes: 80, packets: 1 });
-  await t.store.insertTsv('flows', flowColumns, flowsToTsv([rec]));
+  await t.store.insertNative('flows', flowColumns, flowsToNative([rec]));
   const exporters = new ExporterRegistry(true);
   const e = exporters.get({ address: '<script>alert(1)</script>', port: 1, version: 10, domain: 0 }, now);
   exporters.addError(e, 'truncated');

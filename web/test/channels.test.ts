@@ -11,7 +11,7 @@ import { openTempStore } from '../../collector/test/helpers/tempStore.ts';
 import { FlowQuery } from '../../collector/src/query/flowQuery.ts';
 import { compileFilter } from '../../collector/src/query/filterSql.ts';
 import { createCollectorMetrics } from '../../collector/src/collector/collectorMetrics.ts';
-import { flowColumns, flowsToTsv, type EnrichedFlow } from '../../collector/src/storage/flowRows.ts';
+import { flowColumns, flowsToNative, type EnrichedFlow } from '../../collector/src/storage/flowRows.ts';
 import { emptyFlowRecord } from '../../collector/src/flow/flowRecord.ts';
 
 const AUTH = { authorization: 'Bearer s3cret' };
@@ -31,7 +31,7 @@ before(async () => {
   const t = await openTempStore();
   cleanup = t.cleanup;
   dataDir = t.dir;
-  await t.store.insertTsv('flows', flowColumns, flowsToTsv([
+  await t.store.insertNative('flows', flowColumns, flowsToNative([
     flow(base + 1000, { inPortgroup: 'web', bytes: 1500 }),
     flow(base + 2000, { inPortgroup: 'web', proto: 17, bytes: 300 }),
     flow(base + MIN + 1000, { inPortgroup: 'db', proto: 17, bytes: 600 }),

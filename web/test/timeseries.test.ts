@@ -9,7 +9,7 @@ import { FlowQuery } from '../../collector/src/query/flowQuery.ts';
 import { compileFilter } from '../../collector/src/query/filterSql.ts';
 import { TimeSeriesQuery, autoStep, type TimeSeriesRequest, type TimeSeriesResponse } from '../../collector/src/query/timeSeries.ts';
 import { createCollectorMetrics } from '../../collector/src/collector/collectorMetrics.ts';
-import { flowColumns, flowsToTsv, type EnrichedFlow } from '../../collector/src/storage/flowRows.ts';
+import { flowColumns, flowsToNative, type EnrichedFlow } from '../../collector/src/storage/flowRows.ts';
 import { emptyFlowRecord } from '../../collector/src/flow/flowRecord.ts';
 import type { ClickHouseStore } from '../../collector/src/storage/clickhouseStore.ts';
 
@@ -52,7 +52,7 @@ before(async () => {
   const t = await openTempStore();
   store = t.store;
   cleanup = t.cleanup;
-  await store.insertTsv('flows', flowColumns, flowsToTsv(flows));
+  await store.insertNative('flows', flowColumns, flowsToNative(flows));
   app = await buildServer({
     flowQuery: new FlowQuery(store, compileFilter), exporters: null, metrics: createCollectorMetrics().registry, token: 's3cret',
     health: async () => ({}), runner: store,

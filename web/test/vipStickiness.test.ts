@@ -15,7 +15,7 @@ import { FlowQuery } from '../../collector/src/query/flowQuery.ts';
 import { compileFilter } from '../../collector/src/query/filterSql.ts';
 import { persistenceOf, stickinessWindow, StickinessError, VipStickinessQuery, type VipStickiness } from '../../collector/src/query/vipStickiness.ts';
 import { createCollectorMetrics } from '../../collector/src/collector/collectorMetrics.ts';
-import { flowColumns, flowsToTsv, type EnrichedFlow } from '../../collector/src/storage/flowRows.ts';
+import { flowColumns, flowsToNative, type EnrichedFlow } from '../../collector/src/storage/flowRows.ts';
 import { emptyFlowRecord } from '../../collector/src/flow/flowRecord.ts';
 import { InventoryService } from '../../collector/src/inventory/inventoryService.ts';
 import { defaultConfig } from '../../collector/src/config/config.ts';
@@ -167,7 +167,7 @@ before(async () => {
   const t = await openTempStore();
   store = t.store;
   cleanup = t.cleanup;
-  await store.insertTsv('flows', flowColumns, flowsToTsv(flows));
+  await store.insertNative('flows', flowColumns, flowsToNative(flows));
   const ctx = { flowQuery: new FlowQuery(store, compileFilter), exporters: null, metrics: createCollectorMetrics().registry, token: 's3cret', health: async () => ({}) };
   app = await buildServer({ ...ctx, runner: store, inventory }, false);
   bare = await buildServer({ ...ctx, runner: null, inventory }, false);

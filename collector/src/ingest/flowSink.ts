@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { DvflowConfig } from '../config/config.ts';
 import type { ClickHouseStore } from '../storage/clickhouseStore.ts';
 import { BatchWriter } from '../storage/batchWriter.ts';
-import { flowColumns, writeFlowRow, type EnrichedFlow } from '../storage/flowRows.ts';
+import { flowColumns, newFlowBlock, type EnrichedFlow } from '../storage/flowRows.ts';
 import type { CollectorMetrics } from '../collector/collectorMetrics.ts';
 import type { FlowRecord } from '../flow/flowRecord.ts';
 
@@ -32,8 +32,8 @@ export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig
   let enrich: EnrichFn | null = o.enrich ?? null;
   let observe: ((records: readonly EnrichedFlow[]) => void) | null = null;
   const w = new BatchWriter<EnrichedFlow>({
-    table: 'flows', columns: flowColumns, encode: writeFlowRow, batchRows: config.writer.batchRows, flushMs: config.writer.flushMs,
-    maxQueueRows: config.writer.maxQueueRows, insert: (t, c, b) => o.store.insertTsv(t, c, b), concurrency: 2,
+    table: 'flows', columns: flowColumns, newBatch: () => newFlowBlock(4096), batchRows: config.writer.batchRows, flushMs: config.writer.flushMs,
+    maxQueueRows: config.writer.maxQueueRows, insert: (t, c, b) => o.store.insertNative(t, c, b), concurrency: 2,
   });
   w.on('inserted', (rows: number, ms: number) => metrics.insertSeconds.observe({ table: 'flows' }, ms / 1000));
   w.on('insertError', (e: Error, rows: number) => {

@@ -2,7 +2,14 @@
 // has waited `flushMs`. Between decoding and ClickHouse sits a bounded queue; when it is full, new rows are
 // dropped and counted (never silently), so a slow store cannot grow the heap without limit.
 import { EventEmitter } from 'node:events';
-import { TsvBuffer } from './tsvBuffer.ts';
+
+/** Rows being gathered into one insert body (a Native block for `flows`). */
+export interface RowBatch<T> {
+  readonly rows: number;
+  add(row: T): void;
+  /** The insert body, in pieces sent back to back. */
+  encode(): Buffer[];
+}
 
 export interface BatchWriterOptions<T> {
   table: string;
@@ -10,10 +17,10 @@ export interface BatchWriterOptions<T> {
   batchRows: number;
   flushMs: number;
   maxQueueRows: number;
-  /** Appends one row for `row` (ending in a newline). */
-  encode: (t: TsvBuffer, row: T) => void;
-  /** Sends one TSV body. */
-  insert: (table: string, columns: readonly string[], body: Buffer) => Promise<void>;
+  /** A new, empty batch. */
+  newBatch: () => RowBatch<T>;
+  /** Sends one body. */
+  insert: (table: string, columns: readonly string[], body: Buffer[]) => Promise<void>;
   /** Inserts in flight at once (the embedded engine parses each with its own threads). */
   concurrency?: number;
 }
@@ -29,19 +36,13 @@ export interface BatchWriterStats {
   queueRows: number;
 }
 
-interface Batch {
-  tsv: TsvBuffer;
-  rows: number;
-}
-
-const newBatch = (): Batch => ({ tsv: new TsvBuffer(1 << 20), rows: 0 });
 
 export class BatchWriter<T> extends EventEmitter {
   readonly stats: BatchWriterStats = {
     rowsQueued: 0, rowsWritten: 0, rowsDropped: 0, rowsFailed: 0, inserts: 0, insertErrors: 0, lastInsertMs: 0, queueRows: 0,
   };
-  private current: Batch = newBatch();
-  private readonly ready: Batch[] = [];
+  private current: RowBatch<T>;
+  private readonly ready: RowBatch<T>[] = [];
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly idleWaiters: Array<() => void> = [];
@@ -49,6 +50,7 @@ export class BatchWriter<T> extends EventEmitter {
 
   constructor(private readonly o: BatchWriterOptions<T>) {
     super();
+    this.current = o.newBatch();
   }
 
   /** Rows queued or being inserted. */
@@ -62,8 +64,7 @@ export class BatchWriter<T> extends EventEmitter {
       this.stats.rowsDropped++;
       return false;
     }
-    this.o.encode(this.current.tsv, row);
-    this.current.rows++;
+    this.current.add(row);
     this.stats.rowsQueued++;
     this.stats.queueRows++;
     if (this.current.rows >= this.o.batchRows) this.seal();
@@ -78,7 +79,7 @@ export class BatchWriter<T> extends EventEmitter {
     }
     if (this.current.rows === 0) return;
     this.ready.push(this.current);
-    this.current = newBatch();
+    this.current = this.o.newBatch();
     this.pump();
   }
 
@@ -98,8 +99,8 @@ export class BatchWriter<T> extends EventEmitter {
     }
   }
 
-  private async send(b: Batch): Promise<void> {
-    const body = b.tsv.bytes();
+  private async send(b: RowBatch<T>): Promise<void> {
+    const body = b.encode();
     const t0 = performance.now();
     try {
       await this.o.insert(this.o.table, this.o.columns, body);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openTempStore } from '../helpers/tempStore.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
-import { flowColumns, flowsToTsv, type EnrichedFlow } from '../../src/storage/flowRows.ts';
+import { flowColumns, flowsToNative, type EnrichedFlow } from '../../src/storage/flowRows.ts';
 import { emptyFlowRecord } from '../../src/flow/flowRecord.ts';
 import { checkUserRule, type UserAlertRule } from '../../src/ids/userAlerts.ts';
 import { RuleError, UserRuleStore } from '../../src/ids/userRuleStore.ts';
@@ -37,7 +37,7 @@ before(async () => {
   }
   for (let i = 0; i < 100; i++) rows.push(flow(T - CYCLE + 1000 + i * 100));
   for (let i = 0; i < 5; i++) rows.push(flow(T - CYCLE + 2000 + i * 1000, { proto: 17, dstPort: 53, bytes: 100, packets: 1 }));
-  await store.insertTsv('flows', flowColumns, flowsToTsv(rows));
+  await store.insertNative('flows', flowColumns, flowsToNative(rows));
 });
 after(async () => cleanup());
 

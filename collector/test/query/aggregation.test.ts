@@ -6,7 +6,7 @@ import { openTempStore } from '../helpers/tempStore.ts';
 import { FlowQuery, QueryError } from '../../src/query/flowQuery.ts';
 import { compileFilter } from '../../src/query/filterSql.ts';
 import { parseAggregationFields } from '../../src/query/aggregation.ts';
-import { flowColumns, flowsToTsv } from '../../src/storage/flowRows.ts';
+import { flowColumns, flowsToNative } from '../../src/storage/flowRows.ts';
 import { emptyFlowRecord, type FlowRecord } from '../../src/flow/flowRecord.ts';
 import { renderResponse, checkOutputFormat } from '../../src/cli/nfdumpOutput.ts';
 import { parseFmt, condenseV6 } from '../../src/cli/fmtOutput.ts';
@@ -21,7 +21,7 @@ before(async () => {
   ({ store, cleanup } = await openTempStore());
   q = new FlowQuery(store, compileFilter);
   const f = (o: Partial<FlowRecord>) => Object.assign(emptyFlowRecord(), { timeReceived: Date.now(), exporter: '10.0.0.1', proto: 6 }, o) as FlowRecord;
-  await store.insertTsv('flows', flowColumns, flowsToTsv([
+  await store.insertNative('flows', flowColumns, flowsToNative([
     f({ first: T, last: T + 1000, srcAddr: '10.1.1.1', dstAddr: '10.2.2.2', srcPort: 40000, dstPort: 80, bytes: 1000, packets: 10 }),
     f({ first: T + 10, last: T + 1000, srcAddr: '10.2.2.2', dstAddr: '10.1.1.1', srcPort: 80, dstPort: 40000, bytes: 30000, packets: 20 }),
     f({ first: T + 2000, last: T + 4000, srcAddr: '10.1.1.1', dstAddr: '10.2.2.3', srcPort: 40001, dstPort: 443, bytes: 5000, packets: 5 }),

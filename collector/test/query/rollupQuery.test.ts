@@ -7,7 +7,7 @@ import { openTempStore } from '../helpers/tempStore.ts';
 import { prng } from '../helpers/prng.ts';
 import { FlowQuery, type QueryRequest } from '../../src/query/flowQuery.ts';
 import { compileFilter } from '../../src/query/filterSql.ts';
-import { flowColumns, flowsToTsv, type EnrichedFlow } from '../../src/storage/flowRows.ts';
+import { flowColumns, flowsToNative, type EnrichedFlow } from '../../src/storage/flowRows.ts';
 import { emptyFlowRecord } from '../../src/flow/flowRecord.ts';
 import { defaultConfig } from '../../src/config/config.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
@@ -40,7 +40,7 @@ before(async () => {
       inPortgroup: groups[i % 4]!, outPortgroup: groups[(i + 1) % 4]!, vip: i % 5 === 0 ? 'www' : '', backend: i % 5 === 0 ? `s${i % 3}` : '',
     }) as EnrichedFlow);
   }
-  await store.insertTsv('flows', flowColumns, flowsToTsv(rows));
+  await store.insertNative('flows', flowColumns, flowsToNative(rows));
   // Exporter accounting as the daemon writes it: 10.0.0.2/7 was heard first, so it is sysid 1.
   await store.command(`INSERT INTO exporter_stats (minute, exporter, exporter_port, version, domain, packets, flows, first_seen, last_seen) VALUES
     (toStartOfMinute(now()), '::ffff:10.0.0.1', 2055, 10, 0, 5, 100, now64(3), now64(3)),

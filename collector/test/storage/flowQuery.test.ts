@@ -5,7 +5,7 @@ import { openTempStore } from '../helpers/tempStore.ts';
 import { FlowQuery, computeSummary } from '../../src/query/flowQuery.ts';
 import { compileFilter } from '../../src/query/filterSql.ts';
 import { statOrders } from '../../src/query/statElements.ts';
-import { flowColumns, flowsToTsv } from '../../src/storage/flowRows.ts';
+import { flowColumns, flowsToNative } from '../../src/storage/flowRows.ts';
 import { emptyFlowRecord, type FlowRecord } from '../../src/flow/flowRecord.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
 
@@ -23,7 +23,7 @@ before(async () => {
     f({ first: T + 2000, last: T + 4000, srcAddr: '10.1.1.1', dstAddr: '10.2.2.3', dstPort: 443, bytes: 5000, packets: 5 }),
     f({ first: T + 5000, last: T + 60_000, srcAddr: '10.1.1.9', dstAddr: '10.2.2.2', dstPort: 53, proto: 17, bytes: 300, packets: 3 }),
   ];
-  await store.insertTsv('flows', flowColumns, flowsToTsv(rows));
+  await store.insertNative('flows', flowColumns, flowsToNative(rows));
 });
 after(async () => cleanup());
 

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { openTempStore } from '../helpers/tempStore.ts';
 import { migrate, schemaDir, MigrationError, renderMigration, splitStatements } from '../../src/storage/migrator.ts';
 import { defaultConfig } from '../../src/config/config.ts';
-import { flowColumns, flowsToTsv } from '../../src/storage/flowRows.ts';
+import { flowColumns, flowsToNative } from '../../src/storage/flowRows.ts';
 import { emptyFlowRecord, type FlowRecord } from '../../src/flow/flowRecord.ts';
-import { BatchWriter } from '../../src/storage/batchWriter.ts';
+import { BatchWriter, type RowBatch } from '../../src/storage/batchWriter.ts';
 import { TsvBuffer } from '../../src/storage/tsvBuffer.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
 
@@ -58,9 +58,9 @@ test('cluster rendering uses ON CLUSTER and Replicated engines', () => {
   assert.equal(splitStatements('-- c\nA;\nB;\n').length, 2);
 });
 
-test('exporter-supplied strings survive the TSV path exactly', async () => {
+test('exporter-supplied strings survive the Native path exactly', async () => {
   const nasty = 'tab\there\nnew\\line\r\0end';
-  await store.insertTsv('flows', flowColumns, flowsToTsv([flow({ vmwVirtualObsId: nasty, capture: 'x\ty', srcAddr: '2001:db8::5', srcPort: 443, inPortgroup: 'pg-é-☃-𝄞' } as unknown as Partial<FlowRecord>)]));
+  await store.insertNative('flows', flowColumns, flowsToNative([flow({ vmwVirtualObsId: nasty, capture: 'x\ty', srcAddr: '2001:db8::5', srcPort: 443, inPortgroup: 'pg-é-☃-𝄞' } as unknown as Partial<FlowRecord>)]));
   const rows = await store.queryRows<{ o: string; c: string; s: string; p: string }>("SELECT vmw_virtual_obs_id AS o, capture AS c, toString(src_addr) AS s, in_portgroup AS p FROM flows WHERE src_port = 443");
   assert.equal(rows.length, 1);
   assert.equal(rows[0]!.o, nasty);
@@ -73,8 +73,8 @@ test('rollups count flows, not rows', async () => {
   await store.command('TRUNCATE TABLE flows');
   for (const t of ['flows_1m', 'flows_5m', 'flows_1h']) await store.command(`TRUNCATE TABLE ${t}`);
   const now = Date.now();
-  const body = flowsToTsv(Array.from({ length: 500 }, () => flow({ first: now - 2000, last: now - 1000, bytes: 10, packets: 2, proto: 17 })));
-  await store.insertTsv('flows', flowColumns, body);
+  const body = flowsToNative(Array.from({ length: 500 }, () => flow({ first: now - 2000, last: now - 1000, bytes: 10, packets: 2, proto: 17 })));
+  await store.insertNative('flows', flowColumns, body);
   for (const t of ['flows_1m', 'flows_5m', 'flows_1h']) {
     const [r] = await store.queryRows<{ rows: number; flows: number; bytes: number }>(`SELECT count() AS rows, sum(flows) AS flows, sum(bytes) AS bytes FROM ${t} FINAL`);
     assert.equal(r!.flows, 500, `${t} flows counter`);
@@ -83,9 +83,15 @@ test('rollups count flows, not rows', async () => {
   }
 });
 
+/** Rows of one text column, a line each: what the batch writer tests send. */
+function lines(): RowBatch<string> {
+  const rows: string[] = [];
+  return { get rows() { return rows.length; }, add: (r) => rows.push(r), encode: () => [Buffer.from(rows.join(''))] };
+}
+
 test('batch writer sends by size and by time, never one insert per row', async () => {
   const sent: number[] = [];
-  const w = new BatchWriter<string>({ table: 't', columns: ['a'], encode: (t, r) => t.ascii(r), batchRows: 100, flushMs: 50, maxQueueRows: 1000, insert: async (_t, _c, body) => { sent.push(body.toString().split('\n').length - 1); } });
+  const w = new BatchWriter<string>({ table: 't', columns: ['a'], newBatch: lines, batchRows: 100, flushMs: 50, maxQueueRows: 1000, insert: async (_t, _c, body) => { sent.push(Buffer.concat(body).toString().split('\n').length - 1); } });
   for (let i = 0; i < 250; i++) w.push(`${i}\n`);
   await new Promise((r) => setTimeout(r, 150));
   assert.deepEqual(sent, [100, 100, 50]);
@@ -104,7 +110,7 @@ test('a full queue drops rows and counts them; a failed insert is counted', asyn
   const gate = new Promise<void>((r) => (release = r));
   let calls = 0;
   const w = new BatchWriter<string>({
-    table: 't', columns: ['a'], encode: (t, r) => t.ascii(r), batchRows: 10, flushMs: 1000, maxQueueRows: 30,
+    table: 't', columns: ['a'], newBatch: lines, batchRows: 10, flushMs: 1000, maxQueueRows: 30,
     insert: async () => { calls++; await gate; if (calls === 1) throw new Error('server gone'); },
   });
   const errors: Error[] = [];
@@ -125,7 +131,7 @@ test('a full queue drops rows and counts them; a failed insert is counted', asyn
 test('flow times from 1970 to 2286 are stored exactly (ClickHouse reads short bare numbers as dates)', async () => {
   const times = [0, 5000, 86_400_000, 999_999_999, 1_000_000_000, 99_999_999_999, 100_000_000_000, 999_999_999_999, 1_700_000_000_123, 9_999_999_999_999];
   const rows = times.map((t, i) => Object.assign(emptyFlowRecord(), { timeReceived: Date.now(), first: t, last: t, exporter: '192.0.2.77', srcPort: i }) as FlowRecord);
-  await store.insertTsv('flows', flowColumns, flowsToTsv(rows));
+  await store.insertNative('flows', flowColumns, flowsToNative(rows));
   const back = await store.queryRows<{ src_port: number; ms: string }>(
     "SELECT src_port, toUnixTimestamp64Milli(first) AS ms FROM flows WHERE exporter = toIPv6('192.0.2.77') ORDER BY src_port");
   assert.deepEqual(back.map((r) => Number(r.ms)), times);

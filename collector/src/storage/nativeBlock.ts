@@ -1,0 +1,284 @@
+// Rows in, one block of ClickHouse's Native format out: the columnar format ClickHouse reads with no text parsing.
+// Hand-written because no maintained npm package writes Native (@clickhouse/client inserts text and JSON formats,
+// and `RowBinary` still costs ClickHouse a per-value parse). Measured on the 2-core VM with chDB 3.4, 50,000
+// capture flows: ClickHouse takes a Native body into a Null table in ~10 ms against ~170–270 ms for the same rows
+// as TabSeparated, and into `flows` with its three rollup views in ~100–130 ms against ~400 ms.
+//
+// Layout of a block as ClickHouse's HTTP interface and `FROM INFILE` take it (no block info, unlike the TCP
+// protocol): varint column count, varint row count, then per column its name, its type name and its values:
+// fixed-width little-endian integers back to back, IPv6 as 16 bytes in network order, or for String a varint byte
+// length before each UTF-8 value. LowCardinality(String) and Enum columns are sent as String: ClickHouse converts
+// them on insert (input_format_native_allow_types_conversion) exactly as it parses their text.
+import { endianness } from 'node:os';
+
+export type NativeType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'DateTime64(3)' | 'IPv6' | 'String';
+
+export interface NativeColumnSpec<T> {
+  name: string;
+  type: NativeType;
+  /**
+   * The row's property that holds the value. Integers: missing, negative or not-a-number values are stored as 0,
+   * fractions truncated; a value wider than the column keeps its low bits, as ClickHouse's integer parsing does.
+   * IPv6: address text, IPv4 stored as ::ffff:a.b.c.d; empty or unparsable text as ::. String: missing is ''.
+   */
+  field: keyof T & string;
+}
+
+// Typed arrays are in the host's byte order; Native is little-endian. Every platform Node ships for is.
+if (endianness() !== 'LE') throw new Error('the Native block writer needs a little-endian host');
+
+/** An IPv6 column: 16 bytes a row, and the last text parsed (addresses repeat: '::', the exporter, a tunnel end). */
+class IPv6Column {
+  last = '';
+  lastRow = 0;
+  constructor(public bytes: Uint8Array) {}
+}
+
+type Store = Uint8Array | Uint16Array | Uint32Array | Float64Array | IPv6Column | string[];
+
+function newStore(type: NativeType, n: number): Store {
+  switch (type) {
+    case 'UInt8': return new Uint8Array(n);
+    case 'UInt16': return new Uint16Array(n);
+    case 'UInt32': return new Uint32Array(n);
+    case 'UInt64':
+    case 'DateTime64(3)': return new Float64Array(n);
+    case 'IPv6': return new IPv6Column(new Uint8Array(n * 16));
+    case 'String': return [];
+  }
+}
+
+/** Dotted-quad IPv4 into b[o..o+4]; false if `s` is not one. */
+function ipv4Into(s: string, from: number, b: Uint8Array, o: number): boolean {
+  let part = 0, digits = 0, n = 0;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return false;
+    } else if (c === 46 && digits > 0 && n < 3) {
+      b[o + n++] = part;
+      part = 0;
+      digits = 0;
+    } else return false;
+  }
+  if (digits === 0 || n !== 3) return false;
+  b[o + 3] = part;
+  return true;
+}
+
+/** IPv6 text (with :: and an IPv4 tail) into b[o..o+16]; false if `s` is not one. */
+function ipv6Into(s: string, b: Uint8Array, o: number): boolean {
+  const groups: number[] = [];
+  let gap = -1, value = 0, digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 58;
+    if (c === 58) {
+      if (i < s.length && s.charCodeAt(i + 1) === 58) {
+        if (gap >= 0) return false;
+        if (digits > 0) groups.push(value);
+        else if (i !== 0) return false;
+        gap = groups.length;
+        i++;
+        value = 0;
+        digits = 0;
+        if (i === s.length - 1) break;
+        continue;
+      }
+      if (digits === 0) return false;
+      groups.push(value);
+      value = 0;
+      digits = 0;
+    } else if (c === 46) {
+      // An IPv4 tail (::ffff:10.0.0.1): the rest of the text from this group's start.
+      let start = i;
+      while (start > 0 && s.charCodeAt(start - 1) !== 58) start--;
+      const tail = new Uint8Array(4);
+      if (!ipv4Into(s, start, tail, 0)) return false;
+      groups.push((tail[0]! << 8) | tail[1]!, (tail[2]! << 8) | tail[3]!);
+      digits = 0;
+      break;
+    } else {
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (h < 0 || ++digits > 4) return false;
+      value = value * 16 + h;
+    }
+  }
+  if (gap < 0 ? groups.length !== 8 : groups.length > 7) return false;
+  const fill = 8 - groups.length;
+  let g = 0;
+  for (let k = 0; k < 8; k++) {
+    const v = gap >= 0 && k >= gap && k < gap + fill ? 0 : groups[g++]!;
+    b[o + 2 * k] = v >> 8;
+    b[o + 2 * k + 1] = v & 0xff;
+  }
+  return true;
+}
+
+/** Writes row `r`'s address; called by the generated row adders. A block's rows are written once into zeroed arrays. */
+function setIPv6(col: IPv6Column, r: number, s: unknown): void {
+  if (typeof s !== 'string' || s === '' || s === '::') return;
+  const b = col.bytes, o = r * 16;
+  if (s === col.last) {
+    const from = col.lastRow * 16;
+    for (let k = 0; k < 16; k++) b[o + k] = b[from + k]!;
+    return;
+  }
+  if (ipv4Into(s, 0, b, o + 12)) {
+    b[o + 10] = 0xff;
+    b[o + 11] = 0xff;
+  } else if (!ipv6Into(s, b, o)) {
+    for (let k = 0; k < 16; k++) b[o + k] = 0;
+    return;
+  }
+  col.last = s;
+  col.lastRow = r;
+}
+
+function varintLength(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(b: Buffer, off: number, v: number): number {
+  while (v >= 0x80) {
+    b[off++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  b[off++] = v;
+  return off;
+}
+
+/** String values, each length-prefixed; a value equal to the one before is copied, not encoded again. */
+function stringBytes(values: readonly string[]): Buffer {
+  let total = 0;
+  const lens = new Uint32Array(values.length);
+  let prev = '', prevLen = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const l = v === prev ? prevLen : v.length === 0 ? 0 : Buffer.byteLength(v, 'utf8');
+    prev = v;
+    prevLen = l;
+    lens[i] = l;
+    total += varintLength(l) + l;
+  }
+  const b = Buffer.allocUnsafe(total);
+  let off = 0, prevOff = -1;
+  prev = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    const l = lens[i]!;
+    if (l === 0) {
+      b[off++] = 0;
+      continue;
+    }
+    const start = off;
+    if (prevOff >= 0 && v === prev) {
+      b.copyWithin(off, prevOff, prevOff + varintLength(l) + l);
+      off += varintLength(l) + l;
+    } else {
+      off = writeVarint(b, off, l);
+      off += b.write(v, off, l, 'utf8');
+    }
+    prev = v;
+    prevOff = start;
+  }
+  return b;
+}
+
+/** Integers as UInt64/DateTime64 (two 32-bit halves, little-endian); what a double cannot hold exactly is 0. */
+function u64Bytes(values: Float64Array, rows: number): Buffer {
+  const out = new Uint32Array(rows * 2);
+  for (let i = 0; i < rows; i++) {
+    const v = values[i]!;
+    if (v >= 1 && v <= Number.MAX_SAFE_INTEGER) {
+      const x = Math.floor(v);
+      out[i * 2] = x >>> 0;
+      out[i * 2 + 1] = Math.floor(x / 4294967296);
+    }
+  }
+  return Buffer.from(out.buffer, 0, rows * 8);
+}
+
+type RowAdder = (row: unknown, r: number, s: Store[], ip: typeof setIPv6) => void;
+
+/**
+ * The row adder for a column list, generated once per list: one statement per column with the property read
+ * and the typed-array store written out, so each site sees one shape and one array type. A loop over the specs
+ * with a closure per column measured 2–3 µs a `flows` row (every call and store megamorphic); this is a fraction of
+ * that. Property names come from the specs (code constants, checked to be identifiers), never from data.
+ */
+function compileAdder<T>(specs: readonly NativeColumnSpec<T>[]): RowAdder {
+  const lines = specs.map((s, c) => {
+    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s.field)) throw new Error(`not a property name: ${JSON.stringify(s.field)}`);
+    const get = `row.${s.field}`;
+    switch (s.type) {
+      case 'String': return `{ const v = ${get}; s[${c}].push(typeof v === 'string' ? v : v == null ? '' : String(v)); }`;
+      case 'IPv6': return `ip(s[${c}], r, ${get});`;
+      default: return `{ const v = ${get}; s[${c}][r] = v >= 0 ? v : 0; }`;
+    }
+  });
+  return new Function('row', 'r', 's', 'ip', `'use strict';\n${lines.join('\n')}`) as RowAdder;
+}
+
+const adders = new WeakMap<readonly unknown[], RowAdder>();
+
+/** Rows are added one at a time into per-column arrays; `encode` makes the block. */
+export class NativeBlock<T> {
+  private stores: Store[];
+  private capacity: number;
+  private readonly adder: RowAdder;
+  rows = 0;
+
+  constructor(private readonly specs: readonly NativeColumnSpec<T>[], initialRows = 1024) {
+    this.capacity = Math.max(1, initialRows);
+    this.stores = specs.map((s) => newStore(s.type, this.capacity));
+    let adder = adders.get(specs);
+    if (!adder) adders.set(specs, (adder = compileAdder(specs)));
+    this.adder = adder;
+  }
+
+  private grow(): void {
+    this.capacity *= 2;
+    this.stores = this.stores.map((s, i) => {
+      if (Array.isArray(s)) return s;
+      const next = newStore(this.specs[i]!.type, this.capacity);
+      if (s instanceof IPv6Column) {
+        const col = next as IPv6Column;
+        col.bytes.set(s.bytes);
+        col.last = s.last;
+        col.lastRow = s.lastRow;
+        return col;
+      }
+      (next as typeof s).set(s as never);
+      return next;
+    });
+  }
+
+  add(row: T): void {
+    if (this.rows === this.capacity) this.grow();
+    this.adder(row, this.rows++, this.stores, setIPv6);
+  }
+
+  /** The block, in pieces to write or send back to back. */
+  encode(): Buffer[] {
+    const head = Buffer.allocUnsafe(20);
+    let off = writeVarint(head, 0, this.specs.length);
+    off = writeVarint(head, off, this.rows);
+    const out: Buffer[] = [head.subarray(0, off)];
+    for (let c = 0; c < this.specs.length; c++) {
+      const spec = this.specs[c]!;
+      const s = this.stores[c]!;
+      out.push(stringBytes([spec.name, spec.type]));
+      if (Array.isArray(s)) out.push(stringBytes(s));
+      else if (s instanceof IPv6Column) out.push(Buffer.from(s.bytes.buffer, s.bytes.byteOffset, this.rows * 16));
+      else if (s instanceof Float64Array) out.push(u64Bytes(s, this.rows));
+      else out.push(Buffer.from(s.buffer, s.byteOffset, this.rows * s.BYTES_PER_ELEMENT));
+    }
+    return out;
+  }
+}
