@@ -53,8 +53,10 @@ type Spec = NativeColumnSpec<EnrichedFlow>;
 type Field = Spec['field'];
 const col = (type: Spec['type']) => (name: string, field: Field): Spec => ({ name, type, field });
 const u8 = col('UInt8'), u16 = col('UInt16'), u32 = col('UInt32'), u64 = col('UInt64'), ms = col('DateTime64(3)'), ip = col('IPv6');
-/** String, LowCardinality(String) and Enum columns. */
+/** String and Enum columns. */
 const text = col('String');
+/** Names: LowCardinality(String) columns. */
+const name = col('LowCardinality(String)');
 
 /** Which record property fills each `flows` column, in `flowColumns` order (nativeBlock.ts says how '' and bad numbers are stored). */
 export const flowNativeColumns: readonly Spec[] = [
@@ -71,11 +73,11 @@ export const flowNativeColumns: readonly Spec[] = [
   u8('fwd_status', 'fwdStatus'), u32('vni', 'vni'), u16('vmw_ingress_attr', 'vmwIngressAttr'), u16('vmw_egress_attr', 'vmwEgressAttr'),
   u8('vmw_vxlan_role', 'vmwVxlanRole'), u8('vmw_tenant_proto', 'vmwTenantProto'), ip('vmw_tenant_src', 'vmwTenantSrcAddr'),
   ip('vmw_tenant_dst', 'vmwTenantDstAddr'), u16('vmw_tenant_src_port', 'vmwTenantSrcPort'), u16('vmw_tenant_dst_port', 'vmwTenantDstPort'),
-  text('vmw_virtual_obs_id', 'vmwVirtualObsId'), text('source', 'source'), text('capture', 'capture'),
-  text('exporter_name', 'exporterName'), text('in_portgroup', 'inPortgroup'), text('out_portgroup', 'outPortgroup'),
-  text('in_vm', 'inVm'), text('out_vm', 'outVm'), text('vip', 'vip'), ip('vip_addr', 'vipAddr'), u16('vip_port', 'vipPort'),
-  text('vip_leg', 'vipLeg'), text('backend', 'backend'), u8('duplicate', 'duplicate'),
-  text('encap', 'encap'), ip('outer_src', 'outerSrc'), ip('outer_dst', 'outerDst'), u16('outer_vlan', 'outerVlan'),
+  name('vmw_virtual_obs_id', 'vmwVirtualObsId'), text('source', 'source'), name('capture', 'capture'),
+  name('exporter_name', 'exporterName'), name('in_portgroup', 'inPortgroup'), name('out_portgroup', 'outPortgroup'),
+  name('in_vm', 'inVm'), name('out_vm', 'outVm'), name('vip', 'vip'), ip('vip_addr', 'vipAddr'), u16('vip_port', 'vipPort'),
+  name('vip_leg', 'vipLeg'), name('backend', 'backend'), u8('duplicate', 'duplicate'),
+  name('encap', 'encap'), ip('outer_src', 'outerSrc'), ip('outer_dst', 'outerDst'), u16('outer_vlan', 'outerVlan'),
   u16('inner_vlan', 'innerVlan'), u16('mirror_session', 'mirrorSession'), u32('mirror_index', 'mirrorIndex'),
   u32('gre_key', 'greKey'), u32('fragments', 'fragments'),
 ];

@@ -7,11 +7,13 @@
 // Layout of a block as ClickHouse's HTTP interface and `FROM INFILE` take it (no block info, unlike the TCP
 // protocol): varint column count, varint row count, then per column its name, its type name and its values:
 // fixed-width little-endian integers back to back, IPv6 as 16 bytes in network order, or for String a varint byte
-// length before each UTF-8 value. LowCardinality(String) and Enum columns are sent as String: ClickHouse converts
-// them on insert (input_format_native_allow_types_conversion) exactly as it parses their text.
+// length before each UTF-8 value; LowCardinality(String) as ClickHouse writes it: UInt64 keys version 1, UInt64
+// flags (index width | has additional keys | update dictionary), UInt64 key count, the keys ('' first) as String,
+// UInt64 row count, one index per row. Enum columns are sent as String: ClickHouse converts them on insert
+// (input_format_native_allow_types_conversion) exactly as it parses their text.
 import { endianness } from 'node:os';
 
-export type NativeType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'DateTime64(3)' | 'IPv6' | 'String';
+export type NativeType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'DateTime64(3)' | 'IPv6' | 'String' | 'LowCardinality(String)';
 
 export interface NativeColumnSpec<T> {
   name: string;
@@ -19,7 +21,7 @@ export interface NativeColumnSpec<T> {
   /**
    * The row's property that holds the value. Integers: missing, negative or not-a-number values are stored as 0,
    * fractions truncated; a value wider than the column keeps its low bits, as ClickHouse's integer parsing does.
-   * IPv6: address text, IPv4 stored as ::ffff:a.b.c.d; empty or unparsable text as ::. String: missing is ''.
+   * IPv6: address text, IPv4 stored as ::ffff:a.b.c.d; empty or unparsable text as ::. Strings: missing is ''.
    */
   field: keyof T & string;
 }
@@ -34,7 +36,29 @@ class IPv6Column {
   constructor(public bytes: Uint8Array) {}
 }
 
-type Store = Uint8Array | Uint16Array | Uint32Array | Float64Array | IPv6Column | string[];
+/**
+ * A LowCardinality(String) column: a dictionary of the block's distinct values and an index a row. Names
+ * (portgroups, VIPs, the capture) repeat on almost every row: a Map lookup here spares encoding each row's text and
+ * ClickHouse hashing it again to build its own dictionary.
+ */
+class LowCardinalityColumn {
+  readonly keys: string[] = [''];
+  readonly ids = new Map<string, number>([['', 0]]);
+  constructor(public index: Uint32Array) {}
+}
+
+function setLowCardinality(col: LowCardinalityColumn, r: number, v: unknown): void {
+  if (typeof v !== 'string' || v === '') return;
+  let id = col.ids.get(v);
+  if (id === undefined) {
+    id = col.keys.length;
+    col.keys.push(v);
+    col.ids.set(v, id);
+  }
+  col.index[r] = id;
+}
+
+type Store = Uint8Array | Uint16Array | Uint32Array | Float64Array | IPv6Column | LowCardinalityColumn | string[];
 
 function newStore(type: NativeType, n: number): Store {
   switch (type) {
@@ -45,6 +69,7 @@ function newStore(type: NativeType, n: number): Store {
     case 'DateTime64(3)': return new Float64Array(n);
     case 'IPv6': return new IPv6Column(new Uint8Array(n * 16));
     case 'String': return [];
+    case 'LowCardinality(String)': return new LowCardinalityColumn(new Uint32Array(n));
   }
 }
 
@@ -204,7 +229,27 @@ function u64Bytes(values: Float64Array, rows: number): Buffer {
   return Buffer.from(out.buffer, 0, rows * 8);
 }
 
-type RowAdder = (row: unknown, r: number, s: Store[], ip: typeof setIPv6) => void;
+function u64(v: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(v >>> 0, 0);
+  b.writeUInt32LE(Math.floor(v / 4294967296), 4);
+  return b;
+}
+
+const LC_KEYS_VERSION = 1, LC_HAS_ADDITIONAL_KEYS = 1 << 9, LC_UPDATE_DICTIONARY = 1 << 10;
+
+function lowCardinalityBytes(col: LowCardinalityColumn, rows: number): Buffer[] {
+  const n = col.keys.length;
+  const width = n <= 0x100 ? 0 : n <= 0x10000 ? 1 : 2;
+  const src = col.index.subarray(0, rows);
+  const index = width === 0 ? Uint8Array.from(src) : width === 1 ? Uint16Array.from(src) : src;
+  return [
+    u64(LC_KEYS_VERSION), u64(width | LC_HAS_ADDITIONAL_KEYS | LC_UPDATE_DICTIONARY), u64(n), stringBytes(col.keys), u64(rows),
+    Buffer.from(index.buffer, index.byteOffset, index.byteLength),
+  ];
+}
+
+type RowAdder = (row: unknown, r: number, s: Store[], ip: typeof setIPv6, lc: typeof setLowCardinality) => void;
 
 /**
  * The row adder for a column list, generated once per list: one statement per column with the property read
@@ -219,10 +264,11 @@ function compileAdder<T>(specs: readonly NativeColumnSpec<T>[]): RowAdder {
     switch (s.type) {
       case 'String': return `{ const v = ${get}; s[${c}].push(typeof v === 'string' ? v : v == null ? '' : String(v)); }`;
       case 'IPv6': return `ip(s[${c}], r, ${get});`;
+      case 'LowCardinality(String)': return `lc(s[${c}], r, ${get});`;
       default: return `{ const v = ${get}; s[${c}][r] = v >= 0 ? v : 0; }`;
     }
   });
-  return new Function('row', 'r', 's', 'ip', `'use strict';\n${lines.join('\n')}`) as RowAdder;
+  return new Function('row', 'r', 's', 'ip', 'lc', `'use strict';\n${lines.join('\n')}`) as RowAdder;
 }
 
 const adders = new WeakMap<readonly unknown[], RowAdder>();
@@ -247,6 +293,12 @@ export class NativeBlock<T> {
     this.stores = this.stores.map((s, i) => {
       if (Array.isArray(s)) return s;
       const next = newStore(this.specs[i]!.type, this.capacity);
+      if (s instanceof LowCardinalityColumn) {
+        const next = new Uint32Array(this.capacity);
+        next.set(s.index);
+        s.index = next;
+        return s;
+      }
       if (s instanceof IPv6Column) {
         const col = next as IPv6Column;
         col.bytes.set(s.bytes);
@@ -261,7 +313,7 @@ export class NativeBlock<T> {
 
   add(row: T): void {
     if (this.rows === this.capacity) this.grow();
-    this.adder(row, this.rows++, this.stores, setIPv6);
+    this.adder(row, this.rows++, this.stores, setIPv6, setLowCardinality);
   }
 
   /** The block, in pieces to write or send back to back. */
@@ -275,6 +327,7 @@ export class NativeBlock<T> {
       const s = this.stores[c]!;
       out.push(stringBytes([spec.name, spec.type]));
       if (Array.isArray(s)) out.push(stringBytes(s));
+      else if (s instanceof LowCardinalityColumn) out.push(...lowCardinalityBytes(s, this.rows));
       else if (s instanceof IPv6Column) out.push(Buffer.from(s.bytes.buffer, s.bytes.byteOffset, this.rows * 16));
       else if (s instanceof Float64Array) out.push(u64Bytes(s, this.rows));
       else out.push(Buffer.from(s.buffer, s.byteOffset, this.rows * s.BYTES_PER_ELEMENT));

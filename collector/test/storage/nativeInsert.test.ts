@@ -108,6 +108,17 @@ test('a block grows past its first size and keeps every row', async () => {
   assert.deepEqual({ ...r }, { n: 5000, s: 4999 * 5000 / 2, p: 4999 * 5000 / 2, c: 7 });
 });
 
+test('names keep their rows whatever the dictionary size (1-, 2- and 4-byte indexes)', async () => {
+  await store.command('CREATE TABLE flows_lc AS flows');
+  const n = 70_000;
+  const rows = Array.from({ length: n }, (_, i) => flow({ srcPort: i % 65536, inVm: `vm-${i}`, inPortgroup: i % 3 ? `pg-${i % 300}` : '', vip: 'www', capture: 'c' }));
+  await store.insertNative('flows_lc', flowColumns, flowsToNative(rows));
+  const [r] = await store.queryRows<Record<string, number>>(`SELECT count() AS n, uniqExact(in_vm) AS vms, uniqExact(in_portgroup) AS pgs,
+    countIf(in_portgroup = '') AS empty, countIf(vip = 'www') AS www, countIf(in_vm = concat('vm-', toString(src_port)) OR in_vm = concat('vm-', toString(src_port + 65536))) AS vm_ok,
+    countIf(in_portgroup != '' AND in_portgroup != concat('pg-', toString(toUInt32(substring(in_vm, 4)) % 300))) AS pg_wrong FROM flows_lc`);
+  assert.deepEqual({ ...r }, { n, vms: n, pgs: 201, empty: Math.ceil(n / 3), www: n, vm_ok: n, pg_wrong: 0 });
+});
+
 test('a failing insert rejects, stores nothing, leaves no spool file; identifiers are checked', async () => {
   await store.command('CREATE TABLE flows_bad AS flows');
   await assert.rejects(store.insertNative('flows_bad', [...flowColumns.slice(0, -1), 'no_such_column'], flowsToNative([flow({ srcAddr: '10.0.0.1' })])));
