@@ -41,42 +41,83 @@ export function parseShortIPv4(s: string): { value: number; octets: number } | n
   return { value: v, octets: parts.length };
 }
 
+/**
+ * Dotted quad (from `from` to the end of `s`) into b[o..o+4]; false when it is not one (b may be partly written).
+ * Leading zeros are read as decimal. A scan, not split and regular expressions: ingest calls it for every address
+ * it stores (storage/nativeBlock.ts).
+ */
+export function ipv4Into(s: string, from: number, b: Uint8Array, o: number): boolean {
+  let part = 0, digits = 0, n = 0;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return false;
+    } else if (c === 46 && digits > 0 && n < 3) {
+      b[o + n++] = part;
+      part = 0;
+      digits = 0;
+    } else return false;
+  }
+  if (digits === 0 || n !== 3) return false;
+  b[o + 3] = part;
+  return true;
+}
+
+/** IPv6 text (with ::, with an embedded dotted quad last) into b[o..o+16]; false when it is not one (b may be partly written). */
+export function ipv6Into(s: string, b: Uint8Array, o: number): boolean {
+  const groups: number[] = [];
+  let gap = -1, value = 0, digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 58;
+    if (c === 58) {
+      if (i < s.length && s.charCodeAt(i + 1) === 58) {
+        if (gap >= 0) return false;
+        if (digits > 0) groups.push(value);
+        else if (i !== 0) return false;
+        gap = groups.length;
+        i++;
+        value = 0;
+        digits = 0;
+        if (i === s.length - 1) break;
+        continue;
+      }
+      if (digits === 0) return false;
+      groups.push(value);
+      value = 0;
+      digits = 0;
+    } else if (c === 46) {
+      // An embedded dotted quad (::ffff:10.0.0.1) stands for the last two groups: the rest of the text from this group's start.
+      let start = i;
+      while (start > 0 && s.charCodeAt(start - 1) !== 58) start--;
+      const tail = new Uint8Array(4);
+      if (!ipv4Into(s, start, tail, 0)) return false;
+      groups.push((tail[0]! << 8) | tail[1]!, (tail[2]! << 8) | tail[3]!);
+      break;
+    } else {
+      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (h < 0 || ++digits > 4) return false;
+      value = value * 16 + h;
+    }
+  }
+  if (gap < 0 ? groups.length !== 8 : groups.length > 7) return false;
+  const fill = 8 - groups.length;
+  let g = 0;
+  for (let k = 0; k < 8; k++) {
+    const v = gap >= 0 && k >= gap && k < gap + fill ? 0 : groups[g++]!;
+    b[o + 2 * k] = v >> 8;
+    b[o + 2 * k + 1] = v & 0xff;
+  }
+  return true;
+}
+
 /** Parses IPv6 text (with an optional embedded dotted quad); null when it is not an IPv6 address. */
 export function parseIPv6(s: string): bigint | null {
   if (s.length < 2 || s.length > 45 || !s.includes(':')) return null;
-  let text = s;
-  const lastColon = text.lastIndexOf(':');
-  const lastPart = text.slice(lastColon + 1);
-  if (lastPart.includes('.')) {
-    // An embedded dotted quad stands for the last two groups.
-    const v4 = parseIPv4(lastPart);
-    if (v4 === null) return null;
-    text = `${text.slice(0, lastColon + 1)}${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const parseGroups = (h: string): bigint[] | null => {
-    if (h === '') return [];
-    const out: bigint[] = [];
-    for (const g of h.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(BigInt(parseInt(g, 16)));
-    }
-    return out;
-  };
-  const head = parseGroups(halves[0]);
-  if (head === null) return null;
-  let groups: bigint[];
-  if (halves.length === 2) {
-    const rest = parseGroups(halves[1]);
-    if (rest === null || head.length + rest.length > 7) return null;
-    groups = [...head, ...new Array<bigint>(8 - head.length - rest.length).fill(0n), ...rest];
-  } else {
-    if (head.length !== 8) return null;
-    groups = head;
-  }
+  const b = new Uint8Array(16);
+  if (!ipv6Into(s, b, 0)) return null;
   let v = 0n;
-  for (const g of groups) v = (v << 16n) | g;
+  for (let k = 0; k < 16; k += 2) v = (v << 16n) | BigInt((b[k]! << 8) | b[k + 1]!);
   return v;
 }
 

@@ -135,11 +135,11 @@ export class ClickHouseStore {
    * Enum are converted by ClickHouse, which the setting below allows (the default since 23.x, set for older servers).
    */
   async insertNative(table: string, columns: readonly string[], body: readonly Buffer[]): Promise<void> {
-    checkIdentifiers(table, columns);
     if (this.chdb && this.spoolDir) {
       await this.insertFromFile(table, columns, body, 'Native', this.spoolDir);
       return;
     }
+    checkIdentifiers(table, columns);
     const res = await this.client.exec({
       query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT Native`, values: Readable.from(body),
       clickhouse_settings: { input_format_native_allow_types_conversion: 1 },

@@ -12,6 +12,7 @@
 // UInt64 row count, one index per row. Enum columns are sent as String: ClickHouse converts them on insert
 // (input_format_native_allow_types_conversion) exactly as it parses their text.
 import { endianness } from 'node:os';
+import { ipv4Into, ipv6Into } from '../filter/ipAddress.ts';
 
 export type NativeType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'DateTime64(3)' | 'IPv6' | 'String' | 'LowCardinality(String)';
 
@@ -73,73 +74,6 @@ function newStore(type: NativeType, n: number): Store {
   }
 }
 
-/** Dotted-quad IPv4 into b[o..o+4]; false if `s` is not one. */
-function ipv4Into(s: string, from: number, b: Uint8Array, o: number): boolean {
-  let part = 0, digits = 0, n = 0;
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return false;
-    } else if (c === 46 && digits > 0 && n < 3) {
-      b[o + n++] = part;
-      part = 0;
-      digits = 0;
-    } else return false;
-  }
-  if (digits === 0 || n !== 3) return false;
-  b[o + 3] = part;
-  return true;
-}
-
-/** IPv6 text (with :: and an IPv4 tail) into b[o..o+16]; false if `s` is not one. */
-function ipv6Into(s: string, b: Uint8Array, o: number): boolean {
-  const groups: number[] = [];
-  let gap = -1, value = 0, digits = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 58;
-    if (c === 58) {
-      if (i < s.length && s.charCodeAt(i + 1) === 58) {
-        if (gap >= 0) return false;
-        if (digits > 0) groups.push(value);
-        else if (i !== 0) return false;
-        gap = groups.length;
-        i++;
-        value = 0;
-        digits = 0;
-        if (i === s.length - 1) break;
-        continue;
-      }
-      if (digits === 0) return false;
-      groups.push(value);
-      value = 0;
-      digits = 0;
-    } else if (c === 46) {
-      // An IPv4 tail (::ffff:10.0.0.1): the rest of the text from this group's start.
-      let start = i;
-      while (start > 0 && s.charCodeAt(start - 1) !== 58) start--;
-      const tail = new Uint8Array(4);
-      if (!ipv4Into(s, start, tail, 0)) return false;
-      groups.push((tail[0]! << 8) | tail[1]!, (tail[2]! << 8) | tail[3]!);
-      digits = 0;
-      break;
-    } else {
-      const h = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-      if (h < 0 || ++digits > 4) return false;
-      value = value * 16 + h;
-    }
-  }
-  if (gap < 0 ? groups.length !== 8 : groups.length > 7) return false;
-  const fill = 8 - groups.length;
-  let g = 0;
-  for (let k = 0; k < 8; k++) {
-    const v = gap >= 0 && k >= gap && k < gap + fill ? 0 : groups[g++]!;
-    b[o + 2 * k] = v >> 8;
-    b[o + 2 * k + 1] = v & 0xff;
-  }
-  return true;
-}
-
 /** Writes row `r`'s address; called by the generated row adders. A block's rows are written once into zeroed arrays. */
 function setIPv6(col: IPv6Column, r: number, s: unknown): void {
   if (typeof s !== 'string' || s === '' || s === '::') return;
@@ -178,39 +112,20 @@ function writeVarint(b: Buffer, off: number, v: number): number {
   return off;
 }
 
-/** String values, each length-prefixed; a value equal to the one before is copied, not encoded again. */
+/** String values, each a varint byte length and its UTF-8 bytes. */
 function stringBytes(values: readonly string[]): Buffer {
   let total = 0;
   const lens = new Uint32Array(values.length);
-  let prev = '', prevLen = 0;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    const l = v === prev ? prevLen : v.length === 0 ? 0 : Buffer.byteLength(v, 'utf8');
-    prev = v;
-    prevLen = l;
+    const l = Buffer.byteLength(values[i]!, 'utf8');
     lens[i] = l;
     total += varintLength(l) + l;
   }
   const b = Buffer.allocUnsafe(total);
-  let off = 0, prevOff = -1;
-  prev = '';
+  let off = 0;
   for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    const l = lens[i]!;
-    if (l === 0) {
-      b[off++] = 0;
-      continue;
-    }
-    const start = off;
-    if (prevOff >= 0 && v === prev) {
-      b.copyWithin(off, prevOff, prevOff + varintLength(l) + l);
-      off += varintLength(l) + l;
-    } else {
-      off = writeVarint(b, off, l);
-      off += b.write(v, off, l, 'utf8');
-    }
-    prev = v;
-    prevOff = start;
+    off = writeVarint(b, off, lens[i]!);
+    if (lens[i]! > 0) off += b.write(values[i]!, off, lens[i]!, 'utf8');
   }
   return b;
 }
@@ -292,21 +207,20 @@ export class NativeBlock<T> {
     this.capacity *= 2;
     this.stores = this.stores.map((s, i) => {
       if (Array.isArray(s)) return s;
-      const next = newStore(this.specs[i]!.type, this.capacity);
       if (s instanceof LowCardinalityColumn) {
-        const next = new Uint32Array(this.capacity);
-        next.set(s.index);
-        s.index = next;
+        const index = new Uint32Array(this.capacity);
+        index.set(s.index);
+        s.index = index;
         return s;
       }
       if (s instanceof IPv6Column) {
-        const col = next as IPv6Column;
-        col.bytes.set(s.bytes);
-        col.last = s.last;
-        col.lastRow = s.lastRow;
-        return col;
+        const bytes = new Uint8Array(this.capacity * 16);
+        bytes.set(s.bytes);
+        s.bytes = bytes;
+        return s;
       }
-      (next as typeof s).set(s as never);
+      const next = newStore(this.specs[i]!.type, this.capacity) as typeof s;
+      next.set(s as never);
       return next;
     });
   }

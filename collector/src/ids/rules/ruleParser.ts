@@ -30,6 +30,7 @@
 // Lines: `#` comments (a commented-out rule counts as disabled), blank lines, a trailing backslash continues a rule on
 // the next line. A malformed rule is an error with its line number, never an exception.
 import { classtypePriority } from './classifications.ts';
+import { ipv4Into, ipv6Into } from '../../filter/ipAddress.ts';
 
 export type RuleAction = 'alert' | 'pass';
 export type RuleProto = 'tcp' | 'udp' | 'icmp' | 'ip';
@@ -456,57 +457,14 @@ export function parseAddress(text: string, vars: RuleVariables, depth = 0): Addr
   return { kind: 'net', version: bytes.length === 4 ? 4 : 6, bytes, prefix };
 }
 
-function parseIPv4(s: string): Uint8Array | null {
-  const parts = s.split('.');
-  if (parts.length !== 4) return null;
-  const b = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    if (!/^\d{1,3}$/.test(parts[i]) || Number(parts[i]) > 255) return null;
-    b[i] = Number(parts[i]);
-  }
-  return b;
-}
-
-/** IPv4 dotted quad or IPv6 text (with ::, with a trailing dotted quad). */
+/** IPv4 dotted quad (4 bytes) or IPv6 text (16 bytes, with ::, with a trailing dotted quad). */
 export function parseIp(s: string): Uint8Array | null {
-  if (!s.includes(':')) return parseIPv4(s);
-  let head = s;
-  let v4: Uint8Array | null = null;
-  const lastColon = s.lastIndexOf(':');
-  if (s.slice(lastColon + 1).includes('.')) {
-    v4 = parseIPv4(s.slice(lastColon + 1));
-    if (!v4) return null;
-    head = s.slice(0, lastColon + 1) + '0:0';
+  if (!s.includes(':')) {
+    const b = new Uint8Array(4);
+    return ipv4Into(s, 0, b, 0) ? b : null;
   }
-  const dbl = head.indexOf('::');
-  if (dbl >= 0 && head.indexOf('::', dbl + 1) >= 0) return null;
-  const groupsOf = (t: string): number[] | null => {
-    if (t === '') return [];
-    const out: number[] = [];
-    for (const g of t.split(':')) {
-      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-      out.push(parseInt(g, 16));
-    }
-    return out;
-  };
-  let groups: number[];
-  if (dbl >= 0) {
-    const a = groupsOf(head.slice(0, dbl));
-    const b = groupsOf(head.slice(dbl + 2));
-    if (!a || !b || a.length + b.length > 7) return null;
-    groups = [...a, ...new Array<number>(8 - a.length - b.length).fill(0), ...b];
-  } else {
-    const g = groupsOf(head);
-    if (!g || g.length !== 8) return null;
-    groups = g;
-  }
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 8; i++) {
-    out[2 * i] = groups[i] >> 8;
-    out[2 * i + 1] = groups[i] & 0xff;
-  }
-  if (v4) out.set(v4, 12);
-  return out;
+  const b = new Uint8Array(16);
+  return ipv6Into(s, b, 0) ? b : null;
 }
 
 type Ranges = [number, number][];
