@@ -162,8 +162,10 @@ export const filterCorpus: FilterCorpusEntry[] = [
   // TCP flags
   e('flags S', 'nfdump', ['web', 'syn', 'pcap']),
   e('flags SA', 'nfdump', ['web']),
-  // nfdump's code tests "all listed flags set", so `not flags AFRPU` only drops flows with all five:
-  // web (FSPA) still matches, despite the man page's "only SYN" example.
+  // nfdump 1.7.8's code tests "all listed flags set" and negates that, so `not flags AFRPU` only drops flows
+  // with all five: web (FSPA) still matches, despite the man page's "only SYN" example. 1.7.1 reads a negated
+  // flags term as "none set"; where the dialects differ 1.7.8 wins (filterConformance checks 1.7.1's reading
+  // through its dvflow spelling).
   e('flags S and not flags AFRPU', 'nfdump', ['web', 'syn', 'pcap']),
   e('flags X', 'nfdump', []),
   e('flags AP', 'nfdump', ['web', 'ssh6']),
