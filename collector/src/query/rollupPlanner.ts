@@ -1,5 +1,5 @@
 // Which table answers a time-series (or any aggregate) question: the raw `flows` table or one of the rollups
-// `flows_1m`, `flows_5m`, `flows_1h` (schema/002_rollups.sql, schema/004_vds_duplicate.sql). A rollup row sums
+// `flows_1m`, `flows_5m`, `flows_1h` (schema/002_rollups.sql, 004, 006, 009). A rollup row sums
 // the flows/packets/bytes of every flow with the same dimensions whose START (`first`) falls in its bucket, so:
 //
 //   - it can only answer questions about its dimension columns (a filter on `dst_port` or `bytes > 1000`, a
@@ -27,7 +27,7 @@ export interface TablePlan {
 /** The dimension columns every rollup keeps (the GROUP BY of the materialized views). */
 export const rollupDimensions: ReadonlySet<string> = new Set([
   'exporter', 'version', 'domain', 'exporter_name', 'source', 'proto', 'in_if', 'out_if', 'src_vlan', 'dst_vlan',
-  'direction', 'src_tos', 'in_portgroup', 'out_portgroup', 'vip', 'vip_leg', 'backend', 'duplicate',
+  'direction', 'src_tos', 'in_portgroup', 'out_portgroup', 'vip', 'vip_leg', 'backend', 'duplicate', 'in_vm', 'out_vm',
 ]);
 
 interface Rollup {
