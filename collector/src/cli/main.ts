@@ -96,11 +96,18 @@ export function buildProgram(): Command {
       '  [in|out] vm NAME                        flows from/to a VM (by its dvPort)\n' +
       '  backend NAME                            flows to/from a VIP\'s real server\n' +
       '  leg client-vip|vip-client|lb-server|server-lb|server-client   one leg of load-balanced traffic\n' +
-      '  duplicate                               2nd sighting of a VM-to-VM flow in one dvSwitch ("not duplicate" counts once)')
+      '  duplicate                               2nd sighting of a VM-to-VM flow in one dvSwitch ("not duplicate" counts once)\n' +
+      '  encap NAME|none                         encapsulation a capture peeled off\n' +
+      '                                          (gre, erspan2, vlan, vxlan ...; none)\n' +
+      '  mirror session|index [comp] N           ERSPAN session id / index\n' +
+      '  gre key [comp] N                        GRE key of a captured flow\n' +
+      '  outer|inner vlan [comp] N               first / last VLAN tag of the frame\n' +
+      '  fragments [comp] N                      non-first IP fragments in the flow\n' +
+      '  [src|dst] tun ip|net ADDR               endpoints of the outermost tunnel')
     .argument('[filter...]', 'nfdump filter expression');
   addServerOptions(query, 'query')
     .option('-t <window>', 'time window yyyy/MM/dd.hh:mm:ss[-yyyy/MM/dd.hh:mm:ss]; flows wholly inside it')
-    .option('-s <stat>', 'statistic element[:p][/order], repeatable: srcip, dstip, ip, srcport, dstport, port, proto, ..., portgroup, vip, backend, leg, vm, exporter', collect)
+    .option('-s <stat>', 'statistic element[:p][/order], repeatable: srcip, dstip, ip, srcport, dstport, port, proto, ..., portgroup, vip, backend, leg, vm, exporter, encap, mirrorsession, grekey', collect)
     .option('-n <num>', 'top N for statistics (0 = all)', int, 10)
     .option('-c <num>', 'list at most N flows', int)
     .addOption(new Option('-O <order>', 'order listed flows by').choices([...statOrders]))

@@ -1,6 +1,7 @@
 // The syntax tree of an nfdump-style filter. The parser builds it, `lowerFilter` turns it into the
 // predicates that both `compileSql` and `matchFlow` evaluate. `formatFilter` prints it back as filter text.
 
+import type { EncapName } from './encapNames.ts';
 import type { AddrRange } from './ipAddress.ts';
 
 export type Comparator = '=' | '>' | '<' | '>=' | '<=';
@@ -21,7 +22,9 @@ export interface Span {
 export type NumericField =
   | 'proto' | 'port' | 'as' | 'icmpType' | 'icmpCode' | 'engineType' | 'engineId' | 'sysid'
   | 'if' | 'vlan' | 'mask' | 'tos' | 'flags' | 'packets' | 'bytes' | 'flows' | 'pps' | 'bps' | 'bpp'
-  | 'duration' | 'flowdir' | 'ttl' | 'nfversion' | 'fwdstat' | 'domain' | 'vni' | 'first' | 'last';
+  | 'duration' | 'flowdir' | 'ttl' | 'nfversion' | 'fwdstat' | 'domain' | 'vni' | 'first' | 'last'
+  // dvflow: capture facts of port-mirror flows (schema/005).
+  | 'outerVlan' | 'innerVlan' | 'mirrorSession' | 'mirrorIndex' | 'greKey' | 'fragments';
 
 /**
  * Qualifier of a numeric term. Side for src/dst pairs; 'in'/'out' for interfaces and counters ('either' for
@@ -30,8 +33,11 @@ export type NumericField =
  */
 export type Qualifier = Side | 'in' | 'out' | 'next' | 'prev' | 'min' | 'max' | 'none';
 
-/** Address columns a term can test. 'flow' is the src/dst pair, chosen by `side`. */
-export type AddrTarget = 'flow' | 'nextHop' | 'bgpNextHop' | 'router';
+/**
+ * Address columns a term can test. 'flow' is the src/dst pair, chosen by `side`; 'tunnel' the outermost tunnel's
+ * endpoints of a captured flow (nfdump's `[src|dst] tun ip`), also chosen by `side`.
+ */
+export type AddrTarget = 'flow' | 'nextHop' | 'bgpNextHop' | 'router' | 'tunnel';
 
 /** Which MAC columns `mac` tests, as nfdump's direction qualifiers select them. */
 export type MacSelector = 'any' | 'in' | 'out' | 'src' | 'dst' | 'inSrc' | 'inDst' | 'outSrc' | 'outDst';
@@ -61,6 +67,11 @@ export type Term =
   | { type: 'exporter'; name?: string; address?: AddrRange }
   /** dvflow: `source netflow|pcap`. */
   | { type: 'source'; source: 'netflow' | 'pcap' }
+  /**
+   * dvflow: `encap NAME`: the capture peeled off an encapsulation of that kind (one item of the flow's `encap`
+   * list); `encap none` (kind null): nothing was peeled off.
+   */
+  | { type: 'encap'; kind: EncapName | null }
   /** dvflow: `backend NAME` (real server), `leg NAME` (VIP leg), `[in|out] vm NAME`. */
   | { type: 'named'; what: 'backend' | 'leg' | 'vm'; side: 'in' | 'out' | 'either'; name: string }
   /** dvflow: `duplicate`: the second sighting of a VM-to-VM flow inside one dvSwitch. */

@@ -8,6 +8,9 @@ import { addressParam, type AddrRange } from './ipAddress.ts';
 import { lowerFilter, type LowerOptions, type Predicate } from './lowerFilter.ts';
 import { parseFilter } from './parser.ts';
 
+/** The separator of list columns (`encap`: 'vlan,gre,erspan2'), as a ClickHouse literal. */
+const LIST_SEPARATOR_SQL = "','";
+
 export interface CompileOptions extends LowerOptions {
   /** Prefix of the parameter names (default 'p': p0, p1 ...), to keep clear of the caller's own. */
   paramPrefix?: string;
@@ -69,6 +72,9 @@ class SqlBuilder {
         return this.emitAddr(addressFields[p.field].sql, p.ranges);
       case 'str':
         return `${stringFields[p.field].sql} = ${this.param('String', p.value)}`;
+      case 'hasItem':
+        // The list separator is dvflow's constant; the item is the user's value, a parameter.
+        return `has(splitByChar(${LIST_SEPARATOR_SQL}, ${stringFields[p.field].sql}), ${this.param('String', p.value)})`;
       case 'sameTtl':
         return 'min_ttl = max_ttl';
     }

@@ -2,6 +2,7 @@
 // error position and what would have been accepted there, completion at a cursor, and a description of a
 // valid filter (its canonical text and the columns it reads).
 
+import { ENCAP_NAMES } from './encapNames.ts';
 import { FilterError, type FilterErrorKind } from './filterError.ts';
 import { formatFilter } from './formatFilter.ts';
 import { lowerFilter, type LowerOptions, type Predicate } from './lowerFilter.ts';
@@ -74,6 +75,8 @@ export const filterKeywords: readonly KeywordInfo[] = [
   kw('nfversion', 'term', 'nfversion [comp] N', 'NetFlow version (5, 9, 10 = IPFIX; 0 = pcap)'),
   kw('fwdstat', 'term', 'fwdstat N|NAME', 'forwarding status'),
   kw('observation', 'term', 'observation domain id [comp] N', 'IPFIX observation domain / v9 source id'),
+  kw('tun', 'term', '[src|dst] tun ip|net ADDR | tun ip in [ LIST ]', "endpoints of a captured flow's outermost tunnel (GRE, ERSPAN, VXLAN, IP-in-IP carrier)"),
+  kw('tunip', 'term', '[src|dst] tunip ADDR', 'tunnel endpoint (nfdump 1.7.1 spelling of tun ip)'),
   kw('portgroup', 'dvflow', '[in|out] portgroup NAME', 'vSphere portgroup of the input or output port'),
   kw('vip', 'dvflow', 'vip NAME | vip ADDR[:PORT]', 'load-balancer VIP the flow belongs to'),
   kw('source', 'dvflow', 'source netflow|pcap', 'where the flow came from'),
@@ -83,6 +86,13 @@ export const filterKeywords: readonly KeywordInfo[] = [
   kw('tenant', 'dvflow', 'tenant [src|dst] ip|net|port|proto ...', 'the VXLAN tenant (overlay) 5-tuple a VDS exports'),
   kw('duplicate', 'dvflow', 'duplicate', 'second sighting of a VM-to-VM flow inside one dvSwitch (not duplicate = count once)'),
   kw('vni', 'dvflow', 'vni [comp] N', 'VXLAN network identifier'),
+  kw('encap', 'dvflow', `encap ${[...ENCAP_NAMES, 'none'].join('|')}`,
+    'a port-mirror capture peeled off this encapsulation (none: nothing)'),
+  kw('mirror', 'dvflow', 'mirror session [comp] N | mirror index [comp] N', 'ERSPAN session id (0-1023), ERSPAN II index / III hardware id'),
+  kw('gre', 'dvflow', 'gre key [comp] N', 'GRE key (PPTP call id) of a captured flow'),
+  kw('outer', 'dvflow', 'outer vlan [comp] N', 'first (outermost) 802.1Q/802.1ad tag of a captured frame'),
+  kw('inner', 'dvflow', 'inner vlan [comp] N', 'last (innermost) tag of a frame that carried two or more'),
+  kw('fragments', 'dvflow', 'fragments [comp] N', 'non-first IP fragments counted into a captured flow'),
 ];
 
 export interface FieldInfo {
@@ -134,6 +144,14 @@ export const filterFields: readonly FieldInfo[] = [
   { term: 'backend', columns: ['backend'], description: 'real server' },
   { term: 'leg', columns: ['vip_leg'], description: 'VIP leg' },
   { term: 'duplicate', columns: ['duplicate'], description: 'VDS duplicate sighting' },
+  { term: 'encap', columns: ['encap'], description: 'encapsulations of a captured flow' },
+  { term: 'tun ip', columns: ['outer_src', 'outer_dst'], description: 'outermost tunnel endpoints' },
+  { term: 'outer vlan', columns: ['outer_vlan'], description: 'outermost VLAN tag' },
+  { term: 'inner vlan', columns: ['inner_vlan'], description: 'innermost VLAN tag' },
+  { term: 'mirror session', columns: ['mirror_session'], description: 'ERSPAN session id' },
+  { term: 'mirror index', columns: ['mirror_index'], description: 'ERSPAN index / hardware id' },
+  { term: 'gre key', columns: ['gre_key'], description: 'GRE key' },
+  { term: 'fragments', columns: ['fragments'], description: 'non-first fragments' },
 ];
 
 export type ValidationResult =
@@ -177,8 +195,12 @@ function columnsOf(p: Predicate, out: Set<string>): void {
     }
     case 'flags': out.add('tcp_flags'); return;
     case 'addr': out.add(addressFields[p.field].sql); return;
-    case 'str': out.add(stringFields[p.field].sql); return;
+    case 'str': case 'hasItem': out.add(stringFields[p.field].sql); return;
     case 'sameTtl': out.add('min_ttl'); out.add('max_ttl'); return;
+    default: {
+      const unhandled: never = p;
+      throw new Error(`unknown predicate ${JSON.stringify(unhandled)}`);
+    }
   }
 }
 

@@ -4,7 +4,10 @@
 import type { FlowRecord } from '../flow/flowRecord.ts';
 import { flowAddressValue } from './ipAddress.ts';
 
-/** A FlowRecord with the enrichment names and VIP the enrichment stage adds (missing = not matched). */
+/**
+ * A FlowRecord with the enrichment names and VIP the enrichment stage adds (missing = not matched), and the
+ * capture facts of a pcap-derived flow (storage/flowRows.ts `CaptureFacts`; missing = none, as for NetFlow).
+ */
 export type FilterableFlow = FlowRecord & {
   exporterName?: string;
   inPortgroup?: string;
@@ -17,6 +20,16 @@ export type FilterableFlow = FlowRecord & {
   vipLeg?: string;
   backend?: string;
   duplicate?: number;
+  /** Encapsulations peeled off, outermost first, comma separated ('vlan,gre,erspan2'); '' for none. */
+  encap?: string;
+  outerSrc?: string;
+  outerDst?: string;
+  outerVlan?: number;
+  innerVlan?: number;
+  mirrorSession?: number;
+  mirrorIndex?: number;
+  greKey?: number;
+  fragments?: number;
 };
 
 export interface NumericFieldDef {
@@ -75,6 +88,12 @@ export const numericFields = {
   vmw_tenant_src_port: col('vmw_tenant_src_port', 'UInt16', (f) => f.vmwTenantSrcPort),
   vmw_tenant_dst_port: col('vmw_tenant_dst_port', 'UInt16', (f) => f.vmwTenantDstPort),
   vmw_tenant_proto: col('vmw_tenant_proto', 'UInt8', (f) => f.vmwTenantProto),
+  outer_vlan: col('outer_vlan', 'UInt16', (f) => f.outerVlan ?? 0),
+  inner_vlan: col('inner_vlan', 'UInt16', (f) => f.innerVlan ?? 0),
+  mirror_session: col('mirror_session', 'UInt16', (f) => f.mirrorSession ?? 0),
+  mirror_index: col('mirror_index', 'UInt32', (f) => f.mirrorIndex ?? 0),
+  gre_key: col('gre_key', 'UInt32', (f) => f.greKey ?? 0),
+  fragments: col('fragments', 'UInt32', (f) => f.fragments ?? 0),
   first: {
     sql: 'first', paramType: 'Int64', wrapParam: (p) => `fromUnixTimestamp64Milli(${p})`, get: (f) => Math.trunc(f.first),
   },
@@ -116,6 +135,8 @@ export const addressFields = {
   vip_addr: { sql: 'vip_addr', get: (f) => flowAddressValue(f.vipAddr) },
   vmw_tenant_src: { sql: 'vmw_tenant_src', get: (f) => flowAddressValue(f.vmwTenantSrcAddr) },
   vmw_tenant_dst: { sql: 'vmw_tenant_dst', get: (f) => flowAddressValue(f.vmwTenantDstAddr) },
+  outer_src: { sql: 'outer_src', get: (f) => flowAddressValue(f.outerSrc) },
+  outer_dst: { sql: 'outer_dst', get: (f) => flowAddressValue(f.outerDst) },
 } satisfies Record<string, AddressFieldDef>;
 
 export type AddressColumn = keyof typeof addressFields;
@@ -135,6 +156,7 @@ export const stringFields = {
   out_vm: { sql: 'out_vm', get: (f) => f.outVm ?? '' },
   backend: { sql: 'backend', get: (f) => f.backend ?? '' },
   vip_leg: { sql: 'vip_leg', get: (f) => f.vipLeg ?? '' },
+  encap: { sql: 'encap', get: (f) => f.encap ?? '' },
 } satisfies Record<string, StringFieldDef>;
 
 export type StringColumn = keyof typeof stringFields;

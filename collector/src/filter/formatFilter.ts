@@ -70,12 +70,17 @@ function formatTerm(t: TermNode): string {
         case 'flowdir': return t.value === 0 ? 'flowdir ingress' : t.value === 1 ? 'flowdir egress' : `flowdir ${t.value}`;
         case 'domain': return `observation domain id ${c}${t.value}`;
         case 'first': case 'last': return `${t.field} seen ${c}${localIso(t.value)}`;
+        case 'outerVlan': return `outer vlan ${c}${t.value}`;
+        case 'innerVlan': return `inner vlan ${c}${t.value}`;
+        case 'mirrorSession': return `mirror session ${c}${t.value}`;
+        case 'mirrorIndex': return `mirror index ${c}${t.value}`;
+        case 'greKey': return `gre key ${c}${t.value}`;
         default: return `${t.field} ${c}${t.value}`;
       }
     }
     case 'numberList': return `${sidePrefix(t.qualifier)}${t.field} in [ ${t.values.join(' ')} ]`;
     case 'address': {
-      const prefix = t.target === 'flow' ? sidePrefix(t.side)
+      const prefix = t.target === 'flow' ? sidePrefix(t.side) : t.target === 'tunnel' ? `${sidePrefix(t.side)}tun `
         : t.target === 'nextHop' ? 'next ' : t.target === 'bgpNextHop' ? 'bgp next ' : 'router ';
       if (t.form === 'list') return `${prefix}ip in [ ${t.ranges.map((r) => r.text).join(' ')} ]`;
       return `${prefix}${t.form === 'net' ? 'net' : 'ip'} ${t.ranges[0].text}`;
@@ -93,6 +98,7 @@ function formatTerm(t: TermNode): string {
     }
     case 'exporter': return t.address ? `exporter ${formatAddress(t.address.lo)}` : `exporter ${quoteName(t.name ?? '')}`;
     case 'source': return `source ${t.source}`;
+    case 'encap': return `encap ${t.kind ?? 'none'}`;
     case 'named': return `${t.side === 'either' ? '' : `${t.side} `}${t.what} ${quoteName(t.name)}`;
     case 'duplicate': return 'duplicate';
     case 'tenant': return `tenant ${formatTerm(t.inner)}`;

@@ -14,3 +14,4 @@ export {
   type Completion, type FieldInfo, type FilterDescription, type KeywordInfo, type KeywordKind, type ValidationResult,
 } from './completion.ts';
 export { nfdumpProtocolNames, protocolName, protocolNumber } from './protocolNames.ts';
+export { ENCAP_NAMES, encapName, type EncapName } from './encapNames.ts';

@@ -18,6 +18,8 @@ export type Predicate =
   /** The address is in one of the ranges. */
   | { op: 'addr'; field: AddressColumn; ranges: AddrRange[] }
   | { op: 'str'; field: StringColumn; value: string }
+  /** The column is a comma-separated list ('vlan,gre,erspan2') and `value` is one of its items. */
+  | { op: 'hasItem'; field: StringColumn; value: string }
   /** min_ttl = max_ttl. */
   | { op: 'sameTtl' };
 
@@ -100,6 +102,14 @@ function nfdumpFamilyRanges(ranges: AddrRange[]): AddrRange[] {
   return out;
 }
 
+/**
+ * A tunnel endpoint is never '::': that is what a flow without a tunnel stores, so `tun ip ::` must not select
+ * every flow that was not tunnelled (nfdump's test on a record without a tunnel is false).
+ */
+function tunnelRanges(ranges: AddrRange[]): AddrRange[] {
+  return nfdumpFamilyRanges(ranges).filter((r) => r.hi !== 0n);
+}
+
 const cmp = (field: NumericColumn, c: Comparator, value: number): Predicate => ({ op: 'cmp', field, cmp: c, value });
 
 /** Combines the src and dst forms of a term as its side asks. */
@@ -158,7 +168,7 @@ function lowerTerm(t: TermNode, options: LowerOptions): Predicate {
       return bySide(t.qualifier, list('src_as'), list('dst_as'));
     }
     case 'address': {
-      const ranges = nfdumpFamilyRanges(t.ranges);
+      const ranges = t.target === 'tunnel' ? tunnelRanges(t.ranges) : nfdumpFamilyRanges(t.ranges);
       if (ranges.length === 0) return FALSE;
       const addr = (field: AddressColumn): Predicate => ({ op: 'addr', field, ranges });
       switch (t.target) {
@@ -166,6 +176,7 @@ function lowerTerm(t: TermNode, options: LowerOptions): Predicate {
         case 'nextHop': return addr('next_hop');
         case 'bgpNextHop': return addr('bgp_next_hop');
         case 'router': return addr('exporter');
+        case 'tunnel': return bySide(t.side, addr('outer_src'), addr('outer_dst'));
       }
       break;
     }
@@ -194,6 +205,8 @@ function lowerTerm(t: TermNode, options: LowerOptions): Predicate {
       return { op: 'str', field: 'exporter_name', value: t.name ?? '' };
     case 'source':
       return { op: 'str', field: 'source', value: t.source };
+    case 'encap':
+      return t.kind === null ? { op: 'str', field: 'encap', value: '' } : { op: 'hasItem', field: 'encap', value: t.kind };
     case 'named': {
       if (t.what === 'backend') return { op: 'str', field: 'backend', value: t.name };
       if (t.what === 'leg') return { op: 'str', field: 'vip_leg', value: t.name };
@@ -280,6 +293,12 @@ function lowerCompare(t: Extract<TermNode, { type: 'compare' }>, options: LowerO
     case 'fwdstat': return cmp('fwd_status', c, v);
     case 'domain': return cmp('domain', c, v);
     case 'vni': return cmp('vni', c, v);
+    case 'outerVlan': return cmp('outer_vlan', c, v);
+    case 'innerVlan': return cmp('inner_vlan', c, v);
+    case 'mirrorSession': return cmp('mirror_session', c, v);
+    case 'mirrorIndex': return cmp('mirror_index', c, v);
+    case 'greKey': return cmp('gre_key', c, v);
+    case 'fragments': return cmp('fragments', c, v);
     case 'first': return cmp('first', c, v);
     case 'last': return cmp('last', c, v);
   }

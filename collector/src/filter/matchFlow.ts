@@ -66,6 +66,12 @@ function build(p: Predicate): FlowMatcher {
       const v = p.value;
       return (f) => get(f) === v;
     }
+    case 'hasItem': {
+      const get = stringFields[p.field].get;
+      const v = p.value;
+      // ClickHouse's has(splitByChar(',', list), v): one whole item equals v.
+      return (f) => get(f).split(',').includes(v);
+    }
     case 'sameTtl':
       return (f) => f.minTtl === f.maxTtl;
   }

@@ -5,6 +5,7 @@
 import type { AddrRange } from './ipAddress.ts';
 import { hostRange, netRange, parseAddress, parseIPv4, parseMac, parseShortIPv4, IPV4_MAPPED_BASE } from './ipAddress.ts';
 import type { Comparator, FilterNode, MacSelector, NumericField, Qualifier, Side, Term, TermNode } from './ast.ts';
+import { ENCAP_NAMES, encapName } from './encapNames.ts';
 import { FilterError } from './filterError.ts';
 import { comparatorOf, tokenize, type Token } from './lexer.ts';
 import { protocolNumber } from './protocolNames.ts';
@@ -15,8 +16,13 @@ export const TERM_KEYWORDS = [
   'engine-type', 'engine-id', 'engine', 'exporter', 'sysid', 'as', 'if', 'vlan', 'mask', 'mac', 'flags', 'tos',
   'packets', 'bytes', 'flows', 'pps', 'bps', 'bpp', 'duration', 'flowdir', 'dir', 'bgpnext', 'router',
   'first', 'last', 'ttl', 'ident', 'nfversion', 'fwdstat', 'observation',
+  'tun', 'tunip',
   'portgroup', 'vip', 'source', 'vni', 'backend', 'leg', 'vm', 'duplicate', 'tenant',
+  'encap', 'mirror', 'gre', 'outer', 'inner', 'fragments',
 ] as const;
+
+/** dvflow keywords that are also nfdump protocol names (`proto gre`, `proto encap` = 98): not reserved after `proto`. */
+const PROTOCOL_NAME_KEYWORDS: ReadonlySet<string> = new Set(['icmp', 'ipv6', 'gre', 'encap']);
 
 /** VIP legs the enricher writes (collector/src/inventory/enricher.ts). */
 const LEGS = ['client-vip', 'vip-client', 'lb-server', 'server-lb', 'server-client'];
@@ -26,8 +32,6 @@ export const QUALIFIER_KEYWORDS = ['src', 'dst', 'in', 'out', 'next', 'prev', 'p
 
 /** nfdump terms dvflow parses but has no data for, with the reason given to the user. */
 export const UNSUPPORTED_KEYWORDS: Readonly<Record<string, string>> = {
-  tun: 'tunnel fields are not stored (use vni for VXLAN)',
-  tunip: 'tunnel fields are not stored (use vni for VXLAN)',
   geo: 'geo location lookups need a geoDB dvflow does not have',
   tz: 'time zone lookups need a geoDB dvflow does not have',
   mpls: 'MPLS labels are not stored',
@@ -106,6 +110,13 @@ const SPECS: Record<NumericField, NumberSpec> = {
   fwdstat: { what: 'a forwarding status', max: 255, comparator: true },
   domain: { what: 'an observation domain id', max: U32, comparator: true },
   vni: { what: 'a VXLAN VNI', max: 0xffffff, comparator: true },
+  outerVlan: { what: 'a VLAN id', max: 4095, comparator: true },
+  innerVlan: { what: 'a VLAN id', max: 4095, comparator: true },
+  // ERSPAN II/III: a 10-bit session id; a 20-bit type II index (type III's 6-bit hardware id fits).
+  mirrorSession: { what: 'an ERSPAN session id', max: 1023, comparator: true },
+  mirrorIndex: { what: 'an ERSPAN index', max: 0xfffff, comparator: true },
+  greKey: { what: 'a GRE key', max: U32, comparator: true },
+  fragments: { what: 'a fragment count', max: U32, comparator: true },
   first: { what: 'an ISO 8601 time', max: Number.MAX_SAFE_INTEGER, comparator: true },
   last: { what: 'an ISO 8601 time', max: Number.MAX_SAFE_INTEGER, comparator: true },
 };
@@ -121,12 +132,20 @@ interface Qual {
 
 const NO_QUAL: Qual = { kind: 'none', text: '' };
 
+/** dvflow's two-word capture-fact terms: `mirror session N`, `gre key N`, `outer vlan N` ... */
+const CAPTURE_FACT_TERMS: Readonly<Record<string, Readonly<Record<string, NumericField>>>> = {
+  mirror: { session: 'mirrorSession', index: 'mirrorIndex' },
+  gre: { key: 'greKey' },
+  outer: { vlan: 'outerVlan' },
+  inner: { vlan: 'innerVlan' },
+};
+
 /** Terms each qualifier can precede, for messages and completion. */
 export const QUALIFIED_TERMS: Readonly<Record<string, readonly string[]>> = {
-  src: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'mac'],
-  dst: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'mac'],
-  either: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos'],
-  both: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos'],
+  src: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'mac', 'tun', 'tunip'],
+  dst: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'mac', 'tun', 'tunip'],
+  either: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'tun', 'tunip'],
+  both: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'tun', 'tunip'],
   in: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup', 'vm'],
   out: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup', 'vm'],
   inSrc: ['mac'], inDst: ['mac'], outSrc: ['mac'], outDst: ['mac'],
@@ -550,6 +569,41 @@ class Parser {
         this.next();
         return this.term(start, { type: 'source', source: v.lower as 'netflow' | 'pcap' });
       }
+      case 'tun':
+        this.requireQual(q, kw, sides);
+        this.next();
+        return this.parseTunnel(start, kw, q);
+      case 'tunip': {
+        // nfdump 1.7.1's spelling of 1.7.8's `[src|dst] tun ip ADDR`: one address, no list.
+        this.requireQual(q, kw, sides);
+        this.next();
+        const v = this.peek();
+        if (this.isWord(v, 'in')) this.fail(v, "'tunip' takes one address: use 'tun ip in [ ... ]' for a list", ['<address>']);
+        return this.term(start, { type: 'address', target: 'tunnel', side: side(q), form: 'host', ranges: [this.parseHost(kw)] });
+      }
+      case 'encap':
+        this.requireQual(q, kw, ['none']);
+        this.next();
+        return this.parseEncap(start, kw);
+      case 'mirror':
+      case 'gre':
+      case 'outer':
+      case 'inner': {
+        this.requireQual(q, kw, ['none']);
+        this.next();
+        const second = CAPTURE_FACT_TERMS[word];
+        const which = this.peek();
+        const names = Object.keys(second);
+        if (!this.isWord(which, ...names)) {
+          this.fail(which, `expected ${names.map((n) => `'${n}'`).join(' or ')} after '${kw.text}', found ${this.describe(which)}`, names);
+        }
+        this.next();
+        return this.compare(start, which, second[which.lower], 'none');
+      }
+      case 'fragments':
+        this.requireQual(q, kw, ['none']);
+        this.next();
+        return this.compare(start, kw, 'fragments', 'none');
       default: {
         if (parseAddress(kw.text)) {
           this.fail(kw, `expected a filter term, found the address '${kw.text}' (did you mean 'ip ${kw.text}'?)`, [...TERM_KEYWORDS]);
@@ -558,6 +612,53 @@ class Parser {
         this.fail(kw, `unknown filter term '${kw.text}'`, [...TERM_KEYWORDS, ...QUALIFIER_KEYWORDS]);
       }
     }
+  }
+
+  /**
+   * After `[src|dst] tun`: nfdump 1.7.8's `ip|host ADDR`, `ip in [ LIST ]`, `net NET`, with the endpoints of the
+   * capture's outermost tunnel; `tun proto` and `tun geo` have no data in dvflow.
+   */
+  private parseTunnel(start: Token, kw: Token, q: Qual): TermNode {
+    const what = this.peek();
+    const s = side(q);
+    if (this.isWord(what, 'ip', 'host')) {
+      this.next();
+      if (this.isWord(this.peek(), 'in')) {
+        const inTok = this.next();
+        return this.term(start, { type: 'address', target: 'tunnel', side: s, form: 'list', ranges: this.parseAddressList(inTok) });
+      }
+      return this.term(start, { type: 'address', target: 'tunnel', side: s, form: 'host', ranges: [this.parseHost(what)] });
+    }
+    if (this.isWord(what, 'net')) {
+      this.next();
+      return this.term(start, { type: 'address', target: 'tunnel', side: s, form: 'net', ranges: [this.parseNet(what)] });
+    }
+    if (this.isWord(what, 'proto')) {
+      // nfdump has `tun proto` without a side only.
+      if (q.kind !== 'none') this.fail(q.tok!, `'${q.text}' cannot qualify 'tun proto'`, ['tun']);
+      this.fail(kw, "not supported: 'tun proto' (the tunnel's IP protocol is not stored; the encapsulation is: use encap gre, encap ip-in-ip, encap ipv6-in-ip ...)", [], 'unsupported');
+    }
+    const unsupported = what.kind === 'word' ? UNSUPPORTED_KEYWORDS[what.lower] : undefined;
+    if (unsupported) this.fail(what, `not supported: '${what.text}' (${unsupported})`, [], 'unsupported');
+    if (q.kind !== 'none') this.fail(what, `expected 'ip' or 'net' after '${q.text} ${kw.text}', found ${this.describe(what)}`, ['ip', 'host', 'net']);
+    this.fail(what, `expected 'ip', 'net' or 'proto' after '${kw.text}', found ${this.describe(what)}`, ['ip', 'host', 'net', 'proto']);
+  }
+
+  /** `encap NAME` (a kind the capture decoder records) or `encap none`. */
+  private parseEncap(start: Token, kw: Token): TermNode {
+    const v = this.peek();
+    const expected = [...ENCAP_NAMES, 'none'];
+    if (v.kind !== 'word' && v.kind !== 'string') {
+      this.fail(v, `expected an encapsulation after '${kw.text}'${v.kind === 'eof' ? '' : `, found ${this.describe(v)}`}`, expected);
+    }
+    if (v.lower === 'none') {
+      this.next();
+      return this.term(start, { type: 'encap', kind: null });
+    }
+    const kind = encapName(v.lower);
+    if (kind === undefined) this.fail(v, `unknown encapsulation '${v.text}': expected one of ${expected.join(', ')}`, expected, 'value');
+    this.next();
+    return this.term(start, { type: 'encap', kind });
   }
 
   /** `[comp] NUMBER` after a keyword. */
@@ -590,7 +691,7 @@ class Parser {
     }
     if (v.kind === 'word') {
       const reserved = (TERM_KEYWORDS as readonly string[]).includes(v.lower) || (QUALIFIER_KEYWORDS as readonly string[]).includes(v.lower);
-      if (!reserved || v.lower === 'icmp' || v.lower === 'ipv6') {
+      if (!reserved || PROTOCOL_NAME_KEYWORDS.has(v.lower)) {
         const num = protocolNumber(v.text);
         if (num === undefined) this.fail(v, `unknown protocol '${v.text}'`, ['tcp', 'udp', 'icmp', 'icmp6', 'gre', 'esp', 'ah', '<number>'], 'value');
         this.next();

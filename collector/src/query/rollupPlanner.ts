@@ -128,12 +128,18 @@ function collect(p: Predicate, out: Set<string>): void {
       return;
     case 'addr':
     case 'str':
+    case 'hasItem':
       out.add(p.field);
       return;
     case 'sameTtl':
       out.add('min_ttl');
       out.add('max_ttl');
       return;
+    default: {
+      // A new predicate must name its columns here, or a rollup would be asked for a column it does not keep.
+      const unhandled: never = p;
+      throw new Error(`unknown predicate ${JSON.stringify(unhandled)}`);
+    }
   }
 }
 

@@ -55,6 +55,10 @@ export const statElements: StatElement[] = [
   e('router', 'Router IP', 'Router IP', 'ip', ['exporter']),
   e('dir', 'Direction', 'Dir', 'dir', ['direction']),
   e('vni', 'VXLAN VNI', 'VNI', 'int', ['vni']),
+  // Capture facts of port-mirror flows (schema/005); NetFlow flows count under 'none' / 0.
+  e('encap', 'Encapsulation', 'Encap', 'string', ["if(encap = '', 'none', toString(encap))"]),
+  e('mirrorsession', 'Mirror session', 'Session', 'int', ['mirror_session']),
+  e('grekey', 'GRE key', 'GRE key', 'int', ['gre_key']),
   e('exporter', 'Exporter', 'Exporter', 'string', ["if(exporter_name != '', exporter_name, replaceRegexpOne(toString(exporter), '^::ffff:', ''))"]),
   e('portgroup', 'Portgroup', 'Portgroup', 'string', ['in_portgroup', 'out_portgroup']),
   e('inportgroup', 'In Portgroup', 'In Portgroup', 'string', ['in_portgroup']),

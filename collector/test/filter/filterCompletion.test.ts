@@ -43,7 +43,7 @@ test('describeFilter: canonical text, columns read, match-all detection', () => 
 
 test('completeFilter suggests what the grammar accepts at the cursor', () => {
   assert.deepEqual(completeFilter('po'), { from: 1, suggestions: ['port', 'portgroup'] });
-  assert.deepEqual(completeFilter('src '), { from: 5, suggestions: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'mac'] });
+  assert.deepEqual(completeFilter('src '), { from: 5, suggestions: ['ip', 'host', 'net', 'port', 'as', 'mask', 'vlan', 'tos', 'mac', 'tun', 'tunip'] });
   assert.deepEqual(completeFilter('src p'), { from: 5, suggestions: ['port'] });
   assert.deepEqual(completeFilter('in '), { from: 4, suggestions: ['src', 'dst', 'if', 'packets', 'bytes', 'mac', 'portgroup', 'vm'] });
   assert.deepEqual(completeFilter('port 80 '), { from: 9, suggestions: ['and', 'or'] });

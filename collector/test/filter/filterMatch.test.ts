@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { compileMatcher, compileSql, type FilterableFlow } from '../../src/filter/index.ts';
 import { emptyFlowRecord } from '../../src/flow/flowRecord.ts';
 import { filterCorpus } from './filterCorpus.ts';
-import { sampleExporterIds, sampleFlows } from './sampleFlows.ts';
+import { BASE_TIME, sampleExporterIds, sampleFlows } from './sampleFlows.ts';
 
 const options = { exporterIds: sampleExporterIds };
 
@@ -40,8 +40,11 @@ async function openChdb(): Promise<Session | null> {
       .replace('{{on_cluster}}', '')
       .replace(/ENGINE[\s\S]*$/, 'ENGINE = Memory');
     s.query(ddl);
-    // Later migrations' columns (schema/004).
+    // Later migrations' columns (schema/004, schema/005's capture facts).
     s.query('ALTER TABLE flows ADD COLUMN duplicate UInt8');
+    s.query(readFileSync(new URL('../../../schema/005_capture_columns.sql', import.meta.url), 'utf8')
+      .replace(/--.*$/gm, '')
+      .replace('{{on_cluster}}', ''));
     return s;
   } catch {
     return null;
@@ -55,6 +58,7 @@ const COLUMNS = [
   'next_as', 'prev_as', 'src_mask', 'dst_mask', 'direction', 'min_ttl', 'max_ttl', 'fwd_status', 'vni', 'source', 'capture',
   'exporter_name', 'in_portgroup', 'out_portgroup', 'vip', 'vip_addr', 'vip_port',
   'in_vm', 'out_vm', 'vip_leg', 'backend', 'duplicate', 'vmw_tenant_proto', 'vmw_tenant_src', 'vmw_tenant_dst', 'vmw_tenant_src_port', 'vmw_tenant_dst_port',
+  'encap', 'outer_src', 'outer_dst', 'outer_vlan', 'inner_vlan', 'mirror_session', 'mirror_index', 'gre_key', 'fragments',
 ];
 
 /** One TSV row; `capture` carries the record id (no filter term reads it). */
@@ -67,6 +71,7 @@ function row(id: string, f: FilterableFlow): string {
     f.nextAs, f.prevAs, f.srcMask, f.dstMask, f.direction, f.minTtl, f.maxTtl, f.fwdStatus, f.vni, f.source, id,
     f.exporterName ?? '', f.inPortgroup ?? '', f.outPortgroup ?? '', f.vip ?? '', a(f.vipAddr), f.vipPort ?? 0,
     f.inVm ?? '', f.outVm ?? '', f.vipLeg ?? '', f.backend ?? '', f.duplicate ?? 0, f.vmwTenantProto, a(f.vmwTenantSrcAddr), a(f.vmwTenantDstAddr), f.vmwTenantSrcPort, f.vmwTenantDstPort,
+    f.encap ?? '', a(f.outerSrc), a(f.outerDst), f.outerVlan ?? 0, f.innerVlan ?? 0, f.mirrorSession ?? 0, f.mirrorIndex ?? 0, f.greKey ?? 0, f.fragments ?? 0,
   ].join('\t');
 }
 
@@ -101,6 +106,80 @@ function randomFlows(n: number): Record<string, FilterableFlow> {
   }
   return out;
 }
+
+/** Port-mirror flows with and without capture facts (schema/005), and a NetFlow flow that has none. */
+const captureFlows: Record<string, FilterableFlow> = Object.fromEntries(Object.entries({
+  netflow: { source: 'netflow' },
+  plain: {},
+  dot1q: { encap: 'vlan', outerVlan: 100 },
+  qinq: { encap: 'qinq,vlan', outerVlan: 200, innerVlan: 300 },
+  gre: { encap: 'gre', outerSrc: '192.0.2.1', outerDst: '192.0.2.2', greKey: 42 },
+  erspan1: { encap: 'gre,erspan1', outerSrc: '192.0.2.3', outerDst: '192.0.2.4' },
+  erspan2: { encap: 'vlan,gre,erspan2', outerVlan: 10, mirrorSession: 5, mirrorIndex: 77, outerSrc: '192.0.2.3', outerDst: '192.0.2.4' },
+  erspan3: { encap: 'gre,erspan3,vlan', outerVlan: 20, mirrorSession: 1023, mirrorIndex: 3, outerSrc: '2001:db8::1', outerDst: '2001:db8::2' },
+  vxlan: { encap: 'vxlan', outerSrc: '198.51.100.1', outerDst: '198.51.100.2' },
+  sixin4: { encap: 'ipv6-in-ip', outerSrc: '203.0.113.1', outerDst: '203.0.113.2' },
+  ipip: { encap: 'ip-in-ip', outerSrc: '203.0.113.2', outerDst: '203.0.113.1' },
+  pptp: { encap: 'pptp', greKey: 7, outerSrc: '192.0.2.2', outerDst: '192.0.2.1' },
+  eompls: { encap: 'mpls,eompls' },
+  frag: { encap: 'gre', greKey: 4294967295, fragments: 3, outerSrc: '192.0.2.1', outerDst: '192.0.2.9' },
+}).map(([id, over]) => {
+  const f: FilterableFlow = { ...emptyFlowRecord(), srcAddr: '10.9.9.1', dstAddr: '10.9.9.2', proto: 17, first: BASE_TIME, last: BASE_TIME, source: 'pcap' };
+  return [id, { ...f, ...over } as FilterableFlow];
+}));
+
+/** Capture-fact filters and the captureFlows each matches. */
+const captureCases: Array<[string, string[]]> = [
+  ['encap gre', ['gre', 'erspan1', 'erspan2', 'erspan3', 'frag']],
+  ['encap erspan2', ['erspan2']],
+  ['encap vlan', ['dot1q', 'qinq', 'erspan2', 'erspan3']],
+  ['encap qinq and encap vlan', ['qinq']],
+  ['encap none', ['netflow', 'plain']],
+  ['not encap none', ['dot1q', 'qinq', 'gre', 'erspan1', 'erspan2', 'erspan3', 'vxlan', 'sixin4', 'ipip', 'pptp', 'eompls', 'frag']],
+  ['encap ip-in-ip or encap ipv6-in-ip', ['sixin4', 'ipip']],
+  ['encap mpls and not encap eompls', []],
+  ['mirror session 5', ['erspan2']],
+  ['mirror session >= 5', ['erspan2', 'erspan3']],
+  ['mirror index 3 or mirror index 77', ['erspan2', 'erspan3']],
+  ['gre key 42', ['gre']],
+  ['gre key > 7', ['gre', 'frag']],
+  ['gre key 7', ['pptp']],
+  ['outer vlan 200 and inner vlan 300', ['qinq']],
+  ['outer vlan > 0 and inner vlan 0', ['dot1q', 'erspan2', 'erspan3']],
+  ['fragments > 0', ['frag']],
+  ['tun ip 192.0.2.1', ['gre', 'pptp', 'frag']],
+  ['src tun ip 192.0.2.1', ['gre', 'frag']],
+  ['dst tun ip 192.0.2.1', ['pptp']],
+  ['src and dst tun net 203.0.113.0/24', ['sixin4', 'ipip']],
+  ['tun net 2001:db8::/32', ['erspan3']],
+  ['tun ip in [192.0.2.4 198.51.100.0/24]', ['erspan1', 'erspan2', 'vxlan']],
+  ['tunip 192.0.2.9', ['frag']],
+  ['not tun net 0.0.0.0/0', ['netflow', 'plain', 'dot1q', 'qinq', 'erspan3', 'eompls']],
+  ['tun ip ::', []],
+  ['source pcap and encap none', ['plain']],
+];
+
+test('capture-fact terms: matchFlow gives the written matches on flows with and without encapsulation', () => {
+  for (const [filter, expected] of captureCases) {
+    const m = compileMatcher(filter);
+    const got = Object.entries(captureFlows).filter(([, f]) => m(f)).map(([id]) => id).sort();
+    assert.deepEqual(got, [...expected].sort(), filter);
+  }
+});
+
+test('capture-fact terms: ClickHouse (chDB) gives the same matches', async (t) => {
+  const s = await openChdb();
+  if (!s) {
+    t.skip('chDB is not available on this machine');
+    return;
+  }
+  try {
+    load(s, 'flows', captureFlows);
+    for (const [filter, expected] of captureCases) assert.deepEqual(sqlIds(s, filter), [...expected].sort(), `SQL ${filter}`);
+  } finally {
+    s.close();
+  }
+});
 
 test('compileSql gives the same matches in ClickHouse (chDB) as the expectations and as matchFlow', async (t) => {
   const s = await openChdb();

@@ -79,11 +79,14 @@ export const sampleFlows: Record<string, FilterableFlow> = {
     exporter: '172.16.0.2', version: 5, engineId: 5,
     exporterName: 'edge-rtr',
   }),
-  // From a port-mirror capture: CWR+ECE+SYN, VXLAN 5001, no exporter.
+  // From a port-mirror capture: CWR+ECE+SYN, VXLAN 5001, no exporter. Mirrored over ERSPAN II (session 100,
+  // index 7) from 192.0.2.100 to 192.0.2.200 on VLAN 10, with two non-first fragments.
   pcap: flow({
     srcAddr: '10.1.1.1', dstAddr: '10.1.1.2', srcPort: 1234, dstPort: 8080, proto: 6, tcpFlags: 0xc2, srcTos: 2,
     bytes: 3000, packets: 3, first: BASE_TIME + 420000, last: BASE_TIME + 420500,
     minTtl: 63, maxTtl: 64, vni: 5001, source: 'pcap', capture: 'mirror1.pcap',
+    encap: 'vlan,gre,erspan2', outerSrc: '192.0.2.100', outerDst: '192.0.2.200', outerVlan: 10, mirrorSession: 100,
+    mirrorIndex: 7, fragments: 2,
   }),
   // A layer-2 only record: no IP addresses at all.
   noaddr: flow({

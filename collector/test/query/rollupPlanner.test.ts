@@ -71,9 +71,13 @@ test('filterColumns lists the columns a filter reads, derived fields included', 
   assert.deepEqual([...filterColumns('duration > 100')].sort(), ['first', 'last']);
   assert.deepEqual([...filterColumns('exporter 192.0.2.1 and not duplicate')].sort(), ['duplicate', 'exporter']);
   assert.deepEqual([...filterColumns('vm web-01')].sort(), ['in_vm', 'out_vm']);
+  // Capture facts (schema/005) are no rollup dimension.
+  assert.deepEqual([...filterColumns('encap gre and source pcap')].sort(), ['encap', 'source']);
+  assert.deepEqual([...filterColumns('mirror session 5 or gre key 1 or tun ip 192.0.2.1')].sort(), ['gre_key', 'mirror_session', 'outer_dst', 'outer_src']);
   assert.throws(() => filterColumns('port'), (e: Error & { position?: number }) => e.name === 'FilterError' && typeof e.position === 'number');
   // End to end: a VIP filter and a backend split stay on the rollups; a port filter does not.
   const w = { from: hourStart, to: hourStart + DAY };
   assert.equal(chooseTable({ columns: new Set([...filterColumns('vip web'), 'backend']), window: w, stepSec: 300, now }).table, 'flows_5m');
   assert.equal(chooseTable({ columns: new Set([...filterColumns('vip web and dst port 443'), 'backend']), window: w, stepSec: 300, now }).table, 'flows');
+  assert.equal(chooseTable({ columns: filterColumns('source pcap and not encap none'), window: w, stepSec: 300, now }).table, 'flows');
 });

@@ -20,10 +20,12 @@ export const FILTER_KEYWORDS: ReadonlySet<string> = new Set([
   'type', 'code', 'engine-type', 'engine-id', 'engine', 'id', 'exporter', 'sysid', 'as', 'if', 'vlan', 'mask',
   'mac', 'flags', 'tos', 'packets', 'bytes', 'flows', 'pps', 'bps', 'bpp', 'duration', 'flowdir', 'dir', 'first',
   'last', 'seen', 'ttl', 'ident', 'nfversion', 'fwdstat', 'observation', 'domain', 'src', 'dst', 'in', 'out', 'next',
-  'prev', 'previous', 'bgp', 'bgpnext', 'router', 'min', 'max', 'equal', 'ingress', 'egress', 'address',
+  'prev', 'previous', 'bgp', 'bgpnext', 'router', 'min', 'max', 'equal', 'ingress', 'egress', 'address', 'tun', 'tunip',
   // dvflow's own terms
   'portgroup', 'vip', 'source', 'vm', 'backend', 'leg', 'tenant', 'duplicate', 'vni', 'netflow', 'pcap',
   'client-vip', 'vip-client', 'lb-server', 'server-lb', 'server-client',
+  'encap', 'mirror', 'session', 'index', 'gre', 'key', 'outer', 'inner', 'fragments', 'none',
+  'qinq', 'mpls', 'eompls', 'pppoe', 'pptp', 'erspan1', 'erspan2', 'erspan3', 'vxlan', 'geneve', 'ip-in-ip', 'ipv6-in-ip',
 ]);
 
 const LOGIC = new Set(['and', 'or', 'not']);
