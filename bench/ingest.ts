@@ -6,15 +6,23 @@
 //    `dvflow start` (its own process, embedded ClickHouse), one at a time so they never share the 2 cores.
 // 3. Loss = 1 - flows stored / flows sent (nfdump counts nfcapd's; dvflow's own query API counts dvflow's).
 //
-// Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000] [--only nfcapd,dvflow,dvflow-noids]
+// 4. dvflow-enriched: dvflow with a 10,000-dvPort / 500-VIP inventory (bench/benchInventory.ts) loaded from files;
+//    the stream's interface fields are dvPort keys for every tool (softflowd sends 0), so the lookups are real.
+//    `--only dvflow,dvflow-enriched --rates ...` with fine steps gives enrichment's cost as a lossless rate.
+//
+// Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000] [--only nfcapd,dvflow,dvflow-noids,dvflow-enriched]
 // Prints one line per run and a final table with the ratio dvflow/nfcapd.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { recordSoftflowdStream, v9DataRecords } from './netflowStream.ts';
+import { recordSoftflowdStream, spreadInterfaces, v9DataRecords } from './netflowStream.ts';
+import { BENCH_PORTS, writeBenchInventory } from './benchInventory.ts';
+import { decodeDatagram } from '../collector/src/decoders/decodeDatagram.ts';
+import { TemplateCache } from '../collector/src/decoders/templateCache.ts';
+import { SamplingTable } from '../collector/src/decoders/samplingTable.ts';
 import { freeUdpPort } from '../collector/test/helpers/peers.ts';
 import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
 
@@ -33,11 +41,15 @@ function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Record what softflowd sends for a few real captures: templates + data, NetFlow v9. */
-async function recordStream(): Promise<{ datagrams: Buffer[]; perDatagram: number[]; flows: number }> {
+/** Record what softflowd sends for a few real captures: templates + data, NetFlow v9, with dvPort keys as interfaces. */
+async function recordStream(): Promise<{ datagrams: Buffer[]; perDatagram: number[]; flows: number; addrs: string[] }> {
   const datagrams = await recordSoftflowdStream(['generated/hping-syn-flood.pcap', 'generated/hping-udp-flood.pcap', 'generated/nmap-syn-scan.pcap', 'generated/hping-icmp-flood.pcap']);
+  spreadInterfaces(datagrams, BENCH_PORTS);
   const perDatagram = v9DataRecords(datagrams);
-  return { datagrams, perDatagram, flows: perDatagram.reduce((a, b) => a + b, 0) };
+  const ctx = { exporterKey: 'bench', exporterAddr: '127.0.0.1', exporterPort: 0, receivedMs: Date.now(), templates: new TemplateCache(), sampling: new SamplingTable() };
+  const addrs = new Set<string>();
+  for (const d of datagrams) for (const r of decodeDatagram(d, ctx).records) addrs.add(r.srcAddr).add(r.dstAddr);
+  return { datagrams, perDatagram, flows: perDatagram.reduce((a, b) => a + b, 0), addrs: [...addrs] };
 }
 
 /** Send the recorded stream in a loop at `rate` packets/s for `seconds`; returns data records sent. */
@@ -96,17 +108,28 @@ async function runNfcapd(datagrams: Buffer[], perDatagram: number[], rate: numbe
   return { stored, sent: r.flows, achieved: r.achieved };
 }
 
-async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: number, ids = true): Promise<{ stored: number; sent: number; achieved: number }> {
+async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: number, ids = true, inventoryOf: string[] = []): Promise<{ stored: number; sent: number; achieved: number }> {
   const port = await freeUdpPort();
   const http = await freeTcpPort();
   const dir = tmp('bench-dvflow-');
-  const c = spawn(process.execPath, [join(root, 'collector', 'bin', 'dvflow.js'), 'start', '--data', dir, '--netflow-port', String(port), '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'error', ...(ids ? [] : ['--no-ids'])], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const extra: string[] = [];
+  if (inventoryOf.length) {
+    // The replayer sends from 127.0.0.1: that exporter speaks for the bench dvSwitch.
+    const inventory = writeBenchInventory(dir, inventoryOf, '127.0.0.1');
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ inventory }));
+    extra.push('--config', join(dir, 'config.json'));
+  }
+  const c = spawn(process.execPath, [join(root, 'collector', 'bin', 'dvflow.js'), 'start', '--data', dir, '--netflow-port', String(port), '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'error', ...(ids ? [] : ['--no-ids']), ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
   const api = `http://127.0.0.1:${http}`;
   for (let i = 0; i < 300; i++) {
     try {
       if ((await fetch(`${api}/api/v1/health`)).ok) break;
     } catch { /* starting */ }
     await new Promise((r) => setTimeout(r, 100));
+  }
+  if (inventoryOf.length) {
+    const inv = await (await fetch(`${api}/api/v1/inventory`)).json() as { stats?: { ports: number; vips: number } };
+    if (inv.stats?.ports !== BENCH_PORTS || inv.stats.vips !== 500) throw new Error(`the daemon did not load the bench inventory: ${JSON.stringify(inv.stats)}`);
   }
   const r = await replay(datagrams, perDatagram, port, rate, duration);
   // Let the queue drain: count until stable.
@@ -120,23 +143,32 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
       stored = q.summary.flows;
     }
   }
+  if (inventoryOf.length) {
+    // Show that the inventory was applied: the share of stored flows with a portgroup and with a VIP.
+    const share = async (element: string) => {
+      const q = await (await fetch(`${api}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statistics: [element], topN: 0 }) })).json() as { summary: { flows: number }; statistics: Array<{ rows: Array<{ key: unknown; flows: number }> }> };
+      const named = q.statistics[0]!.rows.filter((x) => x.key !== '').reduce((n, x) => n + x.flows, 0);
+      return `${((100 * named) / Math.max(1, q.summary.flows)).toFixed(0)}%`;
+    };
+    console.log(`  (enriched: ${await share('inportgroup')} of flows with an in portgroup, ${await share('vip')} with a VIP)`);
+  }
   c.kill('SIGTERM');
   await waitExit(c);
   rmSync(dir, { recursive: true, force: true });
   return { stored, sent: r.flows, achieved: r.achieved };
 }
 
-const { datagrams, perDatagram, flows } = await recordStream();
+const { datagrams, perDatagram, flows, addrs } = await recordStream();
 console.log(`recorded ${datagrams.length} NetFlow v9 datagrams from softflowd, ${flows} data records (${(flows / datagrams.length).toFixed(1)} flows/packet)`);
 // dvflow runs with its IDS (every flow through the detectors, the default) and without it (--no-ids), so the
 // detectors' cost shows as the difference.
-const best: Record<string, number> = { nfcapd: 0, dvflow: 0, 'dvflow-noids': 0 };
+const best: Record<string, number> = { nfcapd: 0, dvflow: 0, 'dvflow-noids': 0, 'dvflow-enriched': 0 };
 const stopped = new Set<string>();
 const tools = args.only ? args.only.split(',') : ['nfcapd', 'dvflow', 'dvflow-noids'];
 for (const rate of rates) {
   for (const tool of tools) {
     if (stopped.has(tool)) continue;
-    const r = tool === 'nfcapd' ? await runNfcapd(datagrams, perDatagram, rate) : await runDvflow(datagrams, perDatagram, rate, tool === 'dvflow');
+    const r = tool === 'nfcapd' ? await runNfcapd(datagrams, perDatagram, rate) : await runDvflow(datagrams, perDatagram, rate, tool !== 'dvflow-noids', tool === 'dvflow-enriched' ? addrs : []);
     const loss = r.sent > 0 ? 1 - r.stored / r.sent : 1;
     const ok = loss < 0.001;
     console.log(`${tool.padEnd(12)} target ${String(rate).padStart(7)} pkt/s  sent ${Math.round(r.achieved).toString().padStart(7)} pkt/s (${Math.round((r.achieved * flows) / datagrams.length)} flows/s) for ${duration}s  stored ${r.stored}/${r.sent} flows  loss ${(loss * 100).toFixed(3)}%  ${ok ? 'OK' : 'LOSS'}`);
@@ -150,4 +182,7 @@ for (const tool of tools) console.log(`  ${tool.padEnd(12)} ${best[tool]!} pkt/s
 if (tools.includes('nfcapd') && best.nfcapd! > 0) console.log(`  ratio dvflow/nfcapd: ${(best.dvflow! / best.nfcapd!).toFixed(2)}x (IDS on), ${(best['dvflow-noids']! / best.nfcapd!).toFixed(2)}x (IDS off)`);
 if (tools.includes('dvflow') && tools.includes('dvflow-noids') && best['dvflow-noids']! > 0) {
   console.log(`  IDS cost: the highest lossless rate is ${((1 - best.dvflow! / best['dvflow-noids']!) * 100).toFixed(1)}% lower with the detectors on`);
+}
+if (tools.includes('dvflow') && tools.includes('dvflow-enriched') && best.dvflow! > 0) {
+  console.log(`  enrichment cost (10k dvPorts, 500 VIPs): the highest lossless rate is ${((1 - best['dvflow-enriched']! / best.dvflow!) * 100).toFixed(1)}% lower with the inventory`);
 }

@@ -51,3 +51,45 @@ export function v9DataRecords(datagrams: Buffer[]): number[] {
     return n;
   });
 }
+
+/**
+ * Gives every data record of a v9 stream interface numbers (INPUT_SNMP 10, OUTPUT_SNMP 14) spread over
+ * `ports` values, in place. softflowd exports 0 for both; a dvSwitch exports dvPort keys, and the enrichment
+ * benchmarks must look those up. Returns how many records were changed.
+ */
+export function spreadInterfaces(datagrams: Buffer[], ports: number): number {
+  const layouts = new Map<number, { size: number; inOff: number; outOff: number; inLen: number; outLen: number }>();
+  let k = 0;
+  for (const d of datagrams) {
+    let off = 20;
+    while (off + 4 <= d.length) {
+      const id = d.readUInt16BE(off), len = d.readUInt16BE(off + 2);
+      if (len < 4) break;
+      if (id === 0) {
+        let p = off + 4;
+        while (p + 4 <= off + len) {
+          const tid = d.readUInt16BE(p), count = d.readUInt16BE(p + 2);
+          const l = { size: 0, inOff: -1, outOff: -1, inLen: 0, outLen: 0 };
+          for (let i = 0; i < count; i++) {
+            const type = d.readUInt16BE(p + 4 + i * 4), flen = d.readUInt16BE(p + 6 + i * 4);
+            if (type === 10) { l.inOff = l.size; l.inLen = flen; }
+            if (type === 14) { l.outOff = l.size; l.outLen = flen; }
+            l.size += flen;
+          }
+          layouts.set(tid, l);
+          p += 4 + count * 4;
+        }
+      } else if (id >= 256) {
+        const l = layouts.get(id);
+        if (l && l.size > 0) {
+          for (let r = off + 4; r + l.size <= off + len; r += l.size, k++) {
+            if (l.inLen === 4) d.writeUInt32BE((k * 7919) % ports, r + l.inOff);
+            if (l.outLen === 4) d.writeUInt32BE((k * 104_729 + 1) % ports, r + l.outOff);
+          }
+        }
+      }
+      off += len;
+    }
+  }
+  return k;
+}
