@@ -38,7 +38,9 @@ before(async () => {
       proto: [6, 17, 1][i % 3]!, srcAddr: `10.1.${i % 7}.${i % 200}`, dstAddr: '10.2.0.1', dstPort: [80, 443, 53][i % 3]!,
       bytes: 40 + Math.floor(rnd() * 1_000_000), packets: 1 + Math.floor(rnd() * 1000),
       inPortgroup: groups[i % 4]!, outPortgroup: groups[(i + 1) % 4]!, vip: i % 5 === 0 ? 'www' : '', backend: i % 5 === 0 ? `s${i % 3}` : '',
-      inVm: i % 6 === 0 ? `vm-${i % 4}` : '', outVm: i % 4 === 1 ? `vm-${i % 3}` : '',
+      // A VM name comes from a mapped dvPort (the enricher), so it follows from the interface, as the rollups assume.
+      inIf: i % 6 === 0 ? 100 + (i % 4) : 0, inVm: i % 6 === 0 ? `vm-${100 + (i % 4)}` : '',
+      outIf: i % 4 === 1 ? 200 + (i % 3) : 0, outVm: i % 4 === 1 ? `vm-${200 + (i % 3)}` : '',
     }) as EnrichedFlow);
   }
   await store.insertNative('flows', flowColumns, flowsToNative(rows));
@@ -69,7 +71,7 @@ test('filters on rollup dimensions use the rollup; other filters and elements re
   await same({ filter: 'proto udp or portgroup web', statistics: ['inportgroup', 'proto:p/packets'], topN: 3 }, 'flows_1h');
   await same({ filter: 'not vip www and exporter 10.0.0.1', statistics: ['leg', 'outvm'] }, 'flows_1h');
   // VM names are rollup dimensions (schema/009): per-VM statistics and filters need no raw flows.
-  await same({ filter: 'in vm vm-2 or out vm vm-1', statistics: ['vm/bytes', 'invm'], topN: 0 }, 'flows_1h');
+  await same({ filter: 'in vm vm-102 or out vm vm-201', statistics: ['vm/bytes', 'invm', 'outif'], topN: 0 }, 'flows_1h');
   const vm = await rollup.run({ window: { from: hourStart - 24 * HOUR }, statistics: ['outvm'] });
   assert.deepEqual(vm.answeredFrom, ['flows_1h']);
   const r = await rollup.run({ filter: 'dst port 53', statistics: ['proto'] });
