@@ -25,42 +25,19 @@ export async function recordSoftflowdStream(pcaps: string[]): Promise<Buffer[]> 
   return datagrams;
 }
 
-/** Data records per v9 datagram (flowsets with id >= 256), template sizes learnt along the stream. */
-export function v9DataRecords(datagrams: Buffer[]): number[] {
-  const sizes = new Map<number, number>();
-  return datagrams.map((d) => {
-    let off = 20, n = 0;
-    while (off + 4 <= d.length) {
-      const id = d.readUInt16BE(off), len = d.readUInt16BE(off + 2);
-      if (len < 4) break;
-      if (id === 0) {
-        let p = off + 4;
-        while (p + 4 <= off + len) {
-          const tid = d.readUInt16BE(p), count = d.readUInt16BE(p + 2);
-          let size = 0;
-          for (let i = 0; i < count; i++) size += d.readUInt16BE(p + 4 + i * 4 + 2);
-          sizes.set(tid, size);
-          p += 4 + count * 4;
-        }
-      } else if (id >= 256) {
-        const size = sizes.get(id);
-        if (size) n += Math.floor((len - 4) / size);
-      }
-      off += len;
-    }
-    return n;
-  });
+/** A v9 template: its record size and where each field type sits in a record. */
+interface V9Layout {
+  size: number;
+  fields: Map<number, { offset: number; length: number }>;
 }
 
 /**
- * Gives every data record of a v9 stream interface numbers (INPUT_SNMP 10, OUTPUT_SNMP 14) spread over
- * `ports` values, in place. softflowd exports 0 for both; a dvSwitch exports dvPort keys, and the enrichment
- * benchmarks must look those up. Returns how many records were changed.
+ * Walks a v9 stream's flowsets, learning templates along the way: `onData` gets each data flowset's records
+ * (offset of the first, count) with the template's layout.
  */
-export function spreadInterfaces(datagrams: Buffer[], ports: number): number {
-  const layouts = new Map<number, { size: number; inOff: number; outOff: number; inLen: number; outLen: number }>();
-  let k = 0;
-  for (const d of datagrams) {
+function walkV9(datagrams: Buffer[], onData: (d: Buffer, index: number, first: number, count: number, layout: V9Layout) => void): void {
+  const layouts = new Map<number, V9Layout>();
+  datagrams.forEach((d, index) => {
     let off = 20;
     while (off + 4 <= d.length) {
       const id = d.readUInt16BE(off), len = d.readUInt16BE(off + 2);
@@ -69,27 +46,45 @@ export function spreadInterfaces(datagrams: Buffer[], ports: number): number {
         let p = off + 4;
         while (p + 4 <= off + len) {
           const tid = d.readUInt16BE(p), count = d.readUInt16BE(p + 2);
-          const l = { size: 0, inOff: -1, outOff: -1, inLen: 0, outLen: 0 };
+          const layout: V9Layout = { size: 0, fields: new Map() };
           for (let i = 0; i < count; i++) {
-            const type = d.readUInt16BE(p + 4 + i * 4), flen = d.readUInt16BE(p + 6 + i * 4);
-            if (type === 10) { l.inOff = l.size; l.inLen = flen; }
-            if (type === 14) { l.outOff = l.size; l.outLen = flen; }
-            l.size += flen;
+            const type = d.readUInt16BE(p + 4 + i * 4), length = d.readUInt16BE(p + 6 + i * 4);
+            layout.fields.set(type, { offset: layout.size, length });
+            layout.size += length;
           }
-          layouts.set(tid, l);
+          layouts.set(tid, layout);
           p += 4 + count * 4;
         }
       } else if (id >= 256) {
-        const l = layouts.get(id);
-        if (l && l.size > 0) {
-          for (let r = off + 4; r + l.size <= off + len; r += l.size, k++) {
-            if (l.inLen === 4) d.writeUInt32BE((k * 7919) % ports, r + l.inOff);
-            if (l.outLen === 4) d.writeUInt32BE((k * 104_729 + 1) % ports, r + l.outOff);
-          }
-        }
+        const layout = layouts.get(id);
+        if (layout && layout.size > 0) onData(d, index, off + 4, Math.floor((len - 4) / layout.size), layout);
       }
       off += len;
     }
-  }
+  });
+}
+
+/** Data records per v9 datagram (flowsets with id >= 256), template sizes learnt along the stream. */
+export function v9DataRecords(datagrams: Buffer[]): number[] {
+  const counts: number[] = datagrams.map(() => 0);
+  walkV9(datagrams, (_d, index, _first, count) => { counts[index]! += count; });
+  return counts;
+}
+
+/**
+ * Gives every data record of a v9 stream interface numbers (INPUT_SNMP 10, OUTPUT_SNMP 14) spread over
+ * `ports` values, in place. softflowd exports 0 for both; a dvSwitch exports dvPort keys, and the enrichment
+ * benchmarks must look those up. Returns how many records were changed.
+ */
+export function spreadInterfaces(datagrams: Buffer[], ports: number): number {
+  let k = 0;
+  walkV9(datagrams, (d, _index, first, count, layout) => {
+    const inIf = layout.fields.get(10), outIf = layout.fields.get(14);
+    for (let r = 0; r < count; r++, k++) {
+      const at = first + r * layout.size;
+      if (inIf?.length === 4) d.writeUInt32BE((k * 7919) % ports, at + inIf.offset);
+      if (outIf?.length === 4) d.writeUInt32BE((k * 104_729 + 1) % ports, at + outIf.offset);
+    }
+  });
   return k;
 }
