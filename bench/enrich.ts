@@ -24,11 +24,11 @@ import { ClickHouseStore } from '../collector/src/storage/clickhouseStore.ts';
 import { migrate } from '../collector/src/storage/migrator.ts';
 import { defaultConfig } from '../collector/src/config/config.ts';
 import { flowColumns, newFlowBlock, type EnrichedFlow } from '../collector/src/storage/flowRows.ts';
+import { median } from './stats.ts';
 
 const { values: args } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '7' } } });
 const wanted = Number(args.records);
 const rounds = Number(args.rounds);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
 const datagrams = await recordSoftflowdStream(['generated/hping-syn-flood.pcap', 'generated/hping-udp-flood.pcap', 'generated/nmap-syn-scan.pcap', 'zeek/wikipedia.pcap', 'zeek/ssh_sshguess.pcap']);
 // softflowd exports no interfaces; a dvSwitch exports dvPort keys. Spread them over the 10,000 ports so the

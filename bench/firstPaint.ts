@@ -6,6 +6,7 @@
 // Usage: node --import tsx bench/firstPaint.ts [--runs 5]
 import { parseArgs } from 'node:util';
 import { startDashboard } from '../web/test/e2e/harness.ts';
+import { median } from './stats.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Math.max(1, Number(args.runs));
@@ -31,6 +32,5 @@ try {
 } finally {
   await d.close();
 }
-const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`Overview on localhost, ${runs} cold loads: first contentful paint median ${med(fcp).toFixed(0)} ms (worst ${Math.max(...fcp).toFixed(0)}), ` +
-  `charts with data median ${med(charts)} ms (worst ${Math.max(...charts)})`);
+console.log(`Overview on localhost, ${runs} cold loads: first contentful paint median ${median(fcp).toFixed(0)} ms (worst ${Math.max(...fcp).toFixed(0)}), ` +
+  `charts with data median ${median(charts)} ms (worst ${Math.max(...charts)})`);

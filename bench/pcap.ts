@@ -31,6 +31,7 @@ import { makeCapture } from './makeCapture.ts';
 import { ingestCapture } from '../collector/src/pcap/ingestCapture.ts';
 import { freeUdpPort, nfdumpTotals } from '../collector/test/helpers/peers.ts';
 import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
+import { median } from './stats.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -87,8 +88,7 @@ async function warm(file: string): Promise<void> {
 }
 
 function stats(ms: number[]): { best: number; median: number } {
-  const s = [...ms].sort((a, b) => a - b);
-  return { best: s[0], median: s[Math.floor(s.length / 2)] };
+  return { best: Math.min(...ms), median: median(ms) };
 }
 
 const nf = new Intl.NumberFormat('en-US');

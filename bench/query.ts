@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { recordSoftflowdStream, v9DataRecords } from './netflowStream.ts';
 import { freeUdpPort } from '../collector/test/helpers/peers.ts';
 import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
+import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -136,11 +137,10 @@ function timeDvflowCli(api: string, argv: string[]): number {
   return performance.now() - t0;
 }
 
-async function median(f: () => Promise<number> | number): Promise<number> {
+async function medianOfRuns(f: () => Promise<number> | number): Promise<number> {
   const xs: number[] = [];
   for (let i = 0; i < runs; i++) xs.push(await f());
-  xs.sort((a, b) => a - b);
-  return xs[Math.floor(xs.length / 2)]!;
+  return median(xs);
 }
 
 // ---- set up: record, replay through nfcapd -R into dvflow (or reuse kept stores) ----
@@ -191,17 +191,17 @@ const cases: Case[] = [
 
 const results: Array<{ name: string; nfdump: number; dvflow: number | null; how: string }> = [];
 for (const c of cases) {
-  const nfMs = await median(() => timeNfdump(['-R', nfDir, '-N', ...c.nfdump]));
+  const nfMs = await medianOfRuns(() => timeNfdump(['-R', nfDir, '-N', ...c.nfdump]));
   let dvMs: number | null = null;
   let how = 'API';
   try {
-    dvMs = await median(() => timeDvflow(dv.api, c.dvflow!));
+    dvMs = await medianOfRuns(() => timeDvflow(dv.api, c.dvflow!));
   } catch (e) {
     if (c.cli) {
       // The API route does not take this option: the CLI against the daemon (includes node's start-up).
       how = `CLI (API refused: ${(e as Error).message.slice(0, 60)})`;
       try {
-        dvMs = await median(() => timeDvflowCli(dv.api, c.cli!));
+        dvMs = await medianOfRuns(() => timeDvflowCli(dv.api, c.cli!));
       } catch (e2) {
         how = `skipped: ${(e2 as Error).message.slice(0, 80)}`;
       }
