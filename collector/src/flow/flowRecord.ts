@@ -111,6 +111,7 @@ export function emptyFlowRecord(): FlowRecord {
     vmwTenantSrcAddr: '', vmwTenantDstAddr: '', vmwTenantSrcPort: 0, vmwTenantDstPort: 0, vmwVirtualObsId: '',
     source: 'netflow' as FlowSource, capture: '',
     exporterName: '', inPortgroup: '', outPortgroup: '', inVm: '', outVm: '', vip: '', vipAddr: '', vipPort: 0, vipLeg: '', backend: '', duplicate: 0,
+    inPortgroupNo: 0, outPortgroupNo: 0, inVmNo: 0, outVmNo: 0, vipNo: 0, vipLegNo: 0, backendNo: 0,
   };
   return r;
 }

@@ -19,11 +19,17 @@
 //   switch (its `ips`, or a CIDR of one of its portgroups), gets duplicate = 1; `not duplicate` counts once.
 import { formatAddress, parseAddress } from '../filter/ipAddress.ts';
 import type { EnrichedFlow } from '../storage/flowRows.ts';
+import { nameNumbers } from '../storage/nameNumbers.ts';
 import type { DvPortKind, PortgroupInventory, Vip, VipInventory, LbKind } from './inventoryModel.ts';
 
 export const UNMAPPED = 'unmapped';
+const UNMAPPED_NO = nameNumbers.of(UNMAPPED);
 
 export type VipLeg = 'client-vip' | 'vip-client' | 'lb-server' | 'server-lb' | 'server-client';
+const legNo: Record<VipLeg, number> = {
+  'client-vip': nameNumbers.of('client-vip'), 'vip-client': nameNumbers.of('vip-client'), 'lb-server': nameNumbers.of('lb-server'),
+  'server-lb': nameNumbers.of('server-lb'), 'server-client': nameNumbers.of('server-client'),
+};
 
 /** Legs a VIP's forwarding method should never show (README): replies through the LB in DR/TUN, direct returns in proxy/NAT. */
 export const unexpectedLegs: Record<LbKind, VipLeg[]> = {
@@ -64,10 +70,12 @@ class NamePool {
   }
 }
 
-/** What enrichment needs of a dvPort, in one shape, its names pooled; vm '' when none. */
+/** What enrichment needs of a dvPort, in one shape, its names pooled and numbered; vm '' when none. */
 interface PortHit {
   portgroup: string;
+  portgroupNo: number;
   vm: string;
+  vmNo: number;
   kind: DvPortKind | undefined;
   ips: readonly string[];
 }
@@ -157,17 +165,20 @@ function ipv4Number(s: string): number {
 
 interface VipHit {
   vip: Vip;
-  /** The VIP's name, pooled. */
+  /** The VIP's name, pooled, and its number. */
   name: string;
+  no: number;
   address: string;
   /** Every real server of the VIP, flattened once (the direct-return leg looks for the one that answered). */
-  servers: Array<{ name: string; address: string }>;
+  servers: Array<{ name: string; no: number; address: string }>;
 }
 interface ServerHit {
   vip: Vip;
-  /** The VIP's and the server's names, pooled. */
+  /** The VIP's and the server's names, pooled, and their numbers. */
   vipName: string;
+  vipNo: number;
   serverName: string;
+  serverNo: number;
   /** The VIP's address in record form, computed once. */
   vipAddr: string;
 }
@@ -219,7 +230,10 @@ export class Enricher {
     for (const sw of pg.switches) {
       const idx: SwitchIndex = { name: sw.name, ports: new Map(), vmAddrs: new Set(), vmCidrs: new CidrIndex() };
       for (const p of sw.ports) {
-        if (!idx.ports.has(p.key)) idx.ports.set(p.key, { portgroup: names.of(p.portgroup), vm: p.vm ? names.of(p.vm) : '', kind: p.kind, ips: p.ips ?? [] });
+        if (!idx.ports.has(p.key)) {
+          const portgroup = names.of(p.portgroup), vm = p.vm ? names.of(p.vm) : '';
+          idx.ports.set(p.key, { portgroup, portgroupNo: nameNumbers.of(portgroup), vm, vmNo: nameNumbers.of(vm), kind: p.kind, ips: p.ips ?? [] });
+        }
         if (p.kind !== 'uplink') for (const a of p.ips ?? []) {
           const c = canonicalAddress(a);
           if (c) idx.vmAddrs.add(c);
@@ -253,14 +267,16 @@ export class Enricher {
     for (const vip of vips.vips) {
       // A wildcard bind (HAProxy `bind *:80`) names no address to match; its real servers still are.
       const c = isWildcard(vip.address) ? null : canonicalAddress(vip.address);
-      const pooled = vip.pools.flatMap((p) => p.servers.map((x) => ({ name: names.of(x.name), address: x.address })));
-      if (c) putAddrPort(this.vipByAddr, c, vip.port ?? 0, { vip, name: names.of(vip.name), address: c, servers: pooled });
+      const vipName = names.of(vip.name), vipNo = nameNumbers.of(vipName);
+      const pooled = vip.pools.flatMap((p) => p.servers.map((x) => ({ name: names.of(x.name), no: nameNumbers.of(names.of(x.name)), address: x.address })));
+      if (c) putAddrPort(this.vipByAddr, c, vip.port ?? 0, { vip, name: vipName, no: vipNo, address: c, servers: pooled });
       for (const pool of vip.pools) {
         for (const s of pool.servers) {
           const c = canonicalAddress(s.address);
           if (!c) continue;
           putAddrPort(this.serverByAddr, c, s.port ?? vip.port ?? 0, {
-            vip, vipName: names.of(vip.name), serverName: names.of(s.name), vipAddr: isWildcard(vip.address) ? '' : canonicalAddress(vip.address) ?? '',
+            vip, vipName, vipNo, serverName: names.of(s.name), serverNo: nameNumbers.of(names.of(s.name)),
+            vipAddr: isWildcard(vip.address) ? '' : canonicalAddress(vip.address) ?? '',
           });
           servers++;
         }
@@ -293,24 +309,34 @@ export class Enricher {
       }
       if (inPort) {
         r.inPortgroup = inPort.portgroup;
+        r.inPortgroupNo = inPort.portgroupNo;
         r.inVm = inPort.vm;
+        r.inVmNo = inPort.vmNo;
       } else {
         const pg = (hasVlans && r.srcVlan !== 0 ? this.vlans.get(r.srcVlan) : undefined) ?? (hasCidrs ? this.cidrs.lookup(r.srcAddr) : undefined);
-        if (pg !== undefined) r.inPortgroup = pg;
-        else if (vds && r.inIf !== 0) {
+        if (pg !== undefined) {
+          r.inPortgroup = pg;
+          r.inPortgroupNo = nameNumbers.of(pg);
+        } else if (vds && r.inIf !== 0) {
           r.inPortgroup = UNMAPPED;
+          r.inPortgroupNo = UNMAPPED_NO;
           this.noteUnmapped(r, sw, r.inIf, 'in');
         }
       }
       if (outPort) {
         r.outPortgroup = outPort.portgroup;
+        r.outPortgroupNo = outPort.portgroupNo;
         r.outVm = outPort.vm;
+        r.outVmNo = outPort.vmNo;
       } else {
         const vlan = r.dstVlan || r.srcVlan;
         const pg = (hasVlans && vlan !== 0 ? this.vlans.get(vlan) : undefined) ?? (hasCidrs ? this.cidrs.lookup(r.dstAddr) : undefined);
-        if (pg !== undefined) r.outPortgroup = pg;
-        else if (vds && r.outIf !== 0) {
+        if (pg !== undefined) {
+          r.outPortgroup = pg;
+          r.outPortgroupNo = nameNumbers.of(pg);
+        } else if (vds && r.outIf !== 0) {
           r.outPortgroup = UNMAPPED;
+          r.outPortgroupNo = UNMAPPED_NO;
           this.noteUnmapped(r, sw, r.outIf, 'out');
         }
       }
@@ -327,22 +353,30 @@ export class Enricher {
     const d = this.vipByAddr.size ? getAddrPort(this.vipByAddr, r.dstAddr, r.dstPort) : undefined;
     if (d && protoMatches(d.vip, r.proto)) {
       r.vip = d.name;
+      r.vipNo = d.no;
       r.vipAddr = d.address;
       r.vipPort = r.dstPort;
       r.vipLeg = 'client-vip';
+      r.vipLegNo = legNo['client-vip'];
       return;
     }
     const s = this.vipByAddr.size ? getAddrPort(this.vipByAddr, r.srcAddr, r.srcPort) : undefined;
     if (s && protoMatches(s.vip, r.proto)) {
       r.vip = s.name;
+      r.vipNo = s.no;
       r.vipAddr = s.address;
       r.vipPort = r.srcPort;
       const direct = s.vip.lbKind === 'dr' || s.vip.lbKind === 'tun';
-      r.vipLeg = direct ? 'server-client' : 'vip-client';
+      const leg: VipLeg = direct ? 'server-client' : 'vip-client';
+      r.vipLeg = leg;
+      r.vipLegNo = legNo[leg];
       if (direct && inPort) {
         // Which real server answered: the one whose address or VM the exporting port belongs to.
         const server = s.servers.find((x) => (inPort.vm !== '' && x.name === inPort.vm) || inPort.ips.includes(x.address));
-        if (server) r.backend = server.name;
+        if (server) {
+          r.backend = server.name;
+          r.backendNo = server.no;
+        }
       }
       return;
     }
@@ -393,10 +427,13 @@ export class Enricher {
 /** A flow to or from a real server: its VIP, the VIP's own address and port, the leg and the server. */
 function serverLeg(r: EnrichedFlow, hit: ServerHit, leg: VipLeg): void {
   r.vip = hit.vipName;
+  r.vipNo = hit.vipNo;
   r.vipAddr = hit.vipAddr;
   r.vipPort = hit.vip.port ?? 0;
   r.vipLeg = leg;
+  r.vipLegNo = legNo[leg];
   r.backend = hit.serverName;
+  r.backendNo = hit.serverNo;
 }
 
 function isWildcard(a: string): boolean {

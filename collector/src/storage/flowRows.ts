@@ -2,6 +2,7 @@
 // path of ingest; see nativeBlock.ts for why Native and not text).
 import type { FlowRecord } from '../flow/flowRecord.ts';
 import { NativeBlock, type NativeColumnSpec } from './nativeBlock.ts';
+import type { NameNumbers } from './nameNumbers.ts';
 
 export const flowColumns = [
   'time_received', 'first', 'last', 'exporter', 'exporter_port', 'version', 'domain', 'engine_type', 'engine_id',
@@ -30,6 +31,14 @@ export interface FlowEnrichment {
   backend: string;
   /** 1: the second sighting of a VM-to-VM flow inside one dvSwitch (see schema/004). */
   duplicate: number;
+  /** The names' numbers (nameNumbers.ts) for the Native writer, set with the names; 0: look the name up. */
+  inPortgroupNo: number;
+  outPortgroupNo: number;
+  inVmNo: number;
+  outVmNo: number;
+  vipNo: number;
+  vipLegNo: number;
+  backendNo: number;
 }
 
 /** Capture facts of a pcap-derived flow (schema/005); absent for NetFlow: 0 / '::' / ''. */
@@ -55,8 +64,8 @@ const col = (type: Spec['type']) => (name: string, field: Field): Spec => ({ nam
 const u8 = col('UInt8'), u16 = col('UInt16'), u32 = col('UInt32'), u64 = col('UInt64'), ms = col('DateTime64(3)'), ip = col('IPv6');
 /** String and Enum columns. */
 const text = col('String');
-/** Names: LowCardinality(String) columns. */
-const name = col('LowCardinality(String)');
+/** Names: LowCardinality(String) columns, with the property holding the name's number when records carry one. */
+const name = (n: string, field: Field, numberField?: Field): Spec => ({ name: n, type: 'LowCardinality(String)', field, numberField });
 
 /** Which record property fills each `flows` column, in `flowColumns` order (nativeBlock.ts says how '' and bad numbers are stored). */
 export const flowNativeColumns: readonly Spec[] = [
@@ -74,9 +83,9 @@ export const flowNativeColumns: readonly Spec[] = [
   u8('vmw_vxlan_role', 'vmwVxlanRole'), u8('vmw_tenant_proto', 'vmwTenantProto'), ip('vmw_tenant_src', 'vmwTenantSrcAddr'),
   ip('vmw_tenant_dst', 'vmwTenantDstAddr'), u16('vmw_tenant_src_port', 'vmwTenantSrcPort'), u16('vmw_tenant_dst_port', 'vmwTenantDstPort'),
   name('vmw_virtual_obs_id', 'vmwVirtualObsId'), text('source', 'source'), name('capture', 'capture'),
-  name('exporter_name', 'exporterName'), name('in_portgroup', 'inPortgroup'), name('out_portgroup', 'outPortgroup'),
-  name('in_vm', 'inVm'), name('out_vm', 'outVm'), name('vip', 'vip'), ip('vip_addr', 'vipAddr'), u16('vip_port', 'vipPort'),
-  name('vip_leg', 'vipLeg'), name('backend', 'backend'), u8('duplicate', 'duplicate'),
+  name('exporter_name', 'exporterName'), name('in_portgroup', 'inPortgroup', 'inPortgroupNo'), name('out_portgroup', 'outPortgroup', 'outPortgroupNo'),
+  name('in_vm', 'inVm', 'inVmNo'), name('out_vm', 'outVm', 'outVmNo'), name('vip', 'vip', 'vipNo'), ip('vip_addr', 'vipAddr'), u16('vip_port', 'vipPort'),
+  name('vip_leg', 'vipLeg', 'vipLegNo'), name('backend', 'backend', 'backendNo'), u8('duplicate', 'duplicate'),
   name('encap', 'encap'), ip('outer_src', 'outerSrc'), ip('outer_dst', 'outerDst'), u16('outer_vlan', 'outerVlan'),
   u16('inner_vlan', 'innerVlan'), u16('mirror_session', 'mirrorSession'), u32('mirror_index', 'mirrorIndex'),
   u32('gre_key', 'greKey'), u32('fragments', 'fragments'),
@@ -84,9 +93,9 @@ export const flowNativeColumns: readonly Spec[] = [
 
 if (flowNativeColumns.map((c) => c.name).join() !== flowColumns.join()) throw new Error('flowNativeColumns must follow flowColumns');
 
-/** A new batch of `flows` rows. */
-export function newFlowBlock(initialRows = 1024): NativeBlock<EnrichedFlow> {
-  return new NativeBlock(flowNativeColumns, initialRows);
+/** A new batch of `flows` rows; `numbers` only for tests (the numbering the records' name numbers come from). */
+export function newFlowBlock(initialRows = 1024, numbers?: NameNumbers): NativeBlock<EnrichedFlow> {
+  return new NativeBlock(flowNativeColumns, initialRows, numbers);
 }
 
 /** A whole Native body for some records (tests, small inserts). */

@@ -13,6 +13,7 @@
 // (input_format_native_allow_types_conversion) exactly as it parses their text.
 import { endianness } from 'node:os';
 import { ipv4Into, ipv6Into } from '../filter/ipAddress.ts';
+import { nameNumbers, type NameNumbers } from './nameNumbers.ts';
 
 export type NativeType = 'UInt8' | 'UInt16' | 'UInt32' | 'UInt64' | 'DateTime64(3)' | 'IPv6' | 'String' | 'LowCardinality(String)';
 
@@ -25,6 +26,8 @@ export interface NativeColumnSpec<T> {
    * IPv6: address text, IPv4 stored as ::ffff:a.b.c.d; empty or unparsable text as ::. Strings: missing is ''.
    */
   field: keyof T & string;
+  /** LowCardinality only: the property holding the name's number (nameNumbers.ts), when records carry one. */
+  numberField?: keyof T & string;
 }
 
 // Typed arrays are in the host's byte order; Native is little-endian. Every platform Node ships for is.
@@ -39,29 +42,55 @@ class IPv6Column {
 
 /**
  * A LowCardinality(String) column: a dictionary of the block's distinct values and an index a row. Names
- * (portgroups, VIPs, the capture) repeat on almost every row: a Map lookup here spares encoding each row's text and
- * ClickHouse hashing it again to build its own dictionary.
+ * (portgroups, VIPs, the capture) repeat on almost every row: a dictionary here spares encoding each row's text and
+ * ClickHouse hashing it again to build its own. Each name has a process-wide number (nameNumbers.ts), which the
+ * enricher puts on the record; the block finds its key by that number in a typed array.
  */
 class LowCardinalityColumn {
   readonly keys: string[] = [''];
-  readonly ids = new Map<string, number>([['', 0]]);
-  constructor(public index: Uint32Array) {}
+  /** Name number → this block's key (0: not in the block yet; key 0 is '', number 0). */
+  private byNumber: Uint32Array;
+  /** Names left without a number (the numbering is full). */
+  private readonly unnumbered = new Map<string, number>();
+  constructor(public index: Uint32Array, private readonly numbers: NameNumbers) {
+    this.byNumber = new Uint32Array(Math.min(Math.max(256, numbers.size), 1 << 16));
+  }
+
+  set(r: number, v: string, no: number): void {
+    if (no === 0) no = this.numbers.of(v);
+    let id: number | undefined;
+    if (no !== 0) {
+      if (no >= this.byNumber.length) {
+        const next = new Uint32Array(Math.max(no + 1, this.byNumber.length * 2));
+        next.set(this.byNumber);
+        this.byNumber = next;
+      }
+      id = this.byNumber[no]!;
+      if (id === 0) {
+        id = this.keys.length;
+        this.keys.push(v);
+        this.byNumber[no] = id;
+      }
+    } else {
+      id = this.unnumbered.get(v);
+      if (id === undefined) {
+        id = this.keys.length;
+        this.keys.push(v);
+        this.unnumbered.set(v, id);
+      }
+    }
+    this.index[r] = id;
+  }
 }
 
-function setLowCardinality(col: LowCardinalityColumn, r: number, v: unknown): void {
-  if (typeof v !== 'string' || v === '') return;
-  let id = col.ids.get(v);
-  if (id === undefined) {
-    id = col.keys.length;
-    col.keys.push(v);
-    col.ids.set(v, id);
-  }
-  col.index[r] = id;
+/** `no`: the name's number when the record carries it (the enricher's names), else 0. */
+function setLowCardinality(col: LowCardinalityColumn, r: number, v: unknown, no: number): void {
+  if (typeof v === 'string' && v !== '') col.set(r, v, no);
 }
 
 type Store = Uint8Array | Uint16Array | Uint32Array | Float64Array | IPv6Column | LowCardinalityColumn | string[];
 
-function newStore(type: NativeType, n: number): Store {
+function newStore(type: NativeType, n: number, numbers: NameNumbers): Store {
   switch (type) {
     case 'UInt8': return new Uint8Array(n);
     case 'UInt16': return new Uint16Array(n);
@@ -70,7 +99,7 @@ function newStore(type: NativeType, n: number): Store {
     case 'DateTime64(3)': return new Float64Array(n);
     case 'IPv6': return new IPv6Column(new Uint8Array(n * 16));
     case 'String': return [];
-    case 'LowCardinality(String)': return new LowCardinalityColumn(new Uint32Array(n));
+    case 'LowCardinality(String)': return new LowCardinalityColumn(new Uint32Array(n), numbers);
   }
 }
 
@@ -174,12 +203,12 @@ type RowAdder = (row: unknown, r: number, s: Store[], ip: typeof setIPv6, lc: ty
  */
 function compileAdder<T>(specs: readonly NativeColumnSpec<T>[]): RowAdder {
   const lines = specs.map((s, c) => {
-    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s.field)) throw new Error(`not a property name: ${JSON.stringify(s.field)}`);
+    for (const f of [s.field, s.numberField ?? 'x']) if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(f)) throw new Error(`not a property name: ${JSON.stringify(f)}`);
     const get = `row.${s.field}`;
     switch (s.type) {
       case 'String': return `{ const v = ${get}; s[${c}].push(typeof v === 'string' ? v : v == null ? '' : String(v)); }`;
       case 'IPv6': return `ip(s[${c}], r, ${get});`;
-      case 'LowCardinality(String)': return `lc(s[${c}], r, ${get});`;
+      case 'LowCardinality(String)': return `lc(s[${c}], r, ${get}, ${s.numberField ? `row.${s.numberField} | 0` : '0'});`;
       default: return `{ const v = ${get}; s[${c}][r] = v >= 0 ? v : 0; }`;
     }
   });
@@ -195,9 +224,10 @@ export class NativeBlock<T> {
   private readonly adder: RowAdder;
   rows = 0;
 
-  constructor(private readonly specs: readonly NativeColumnSpec<T>[], initialRows = 1024) {
+  /** `numbers`: the numbering the records' name numbers come from (tests give a small one). */
+  constructor(private readonly specs: readonly NativeColumnSpec<T>[], initialRows = 1024, private readonly numbers: NameNumbers = nameNumbers) {
     this.capacity = Math.max(1, initialRows);
-    this.stores = specs.map((s) => newStore(s.type, this.capacity));
+    this.stores = specs.map((s) => newStore(s.type, this.capacity, numbers));
     let adder = adders.get(specs);
     if (!adder) adders.set(specs, (adder = compileAdder(specs)));
     this.adder = adder;
@@ -219,7 +249,7 @@ export class NativeBlock<T> {
         s.bytes = bytes;
         return s;
       }
-      const next = newStore(this.specs[i]!.type, this.capacity) as typeof s;
+      const next = newStore(this.specs[i]!.type, this.capacity, this.numbers) as typeof s;
       next.set(s as never);
       return next;
     });

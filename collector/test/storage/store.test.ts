@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { openTempStore } from '../helpers/tempStore.ts';
 import { migrate, schemaDir, MigrationError, renderMigration, splitStatements } from '../../src/storage/migrator.ts';
 import { defaultConfig } from '../../src/config/config.ts';
-import { flowColumns, flowsToNative } from '../../src/storage/flowRows.ts';
+import { flowColumns, flowsToNative, newFlowBlock, type EnrichedFlow } from '../../src/storage/flowRows.ts';
+import { NameNumbers } from '../../src/storage/nameNumbers.ts';
 import { emptyFlowRecord, type FlowRecord } from '../../src/flow/flowRecord.ts';
 import { BatchWriter, type RowBatch } from '../../src/storage/batchWriter.ts';
 import { TsvBuffer } from '../../src/storage/tsvBuffer.ts';
@@ -67,6 +68,27 @@ test('exporter-supplied strings survive the Native path exactly', async () => {
   assert.equal(rows[0]!.c, 'x\ty');
   assert.equal(rows[0]!.s, '2001:db8::5');
   assert.equal(rows[0]!.p, 'pg-é-☃-𝄞', 'non-ASCII names keep every code point');
+});
+
+test('names are stored right whether the record gives their number or not, and past a full numbering', async () => {
+  // A numbering that holds 4 names: the rest take the per-block path. Records carry the right number, none, or
+  // (a name the block has seen by number before) none again; one block mixes all three.
+  const numbers = new NameNumbers(4);
+  const a = numbers.of('pg-a'), b = numbers.of('vm-b');
+  const recs: EnrichedFlow[] = [
+    { inPortgroup: 'pg-a', inPortgroupNo: a, inVm: 'vm-b', inVmNo: b },
+    { inPortgroup: 'pg-a', inPortgroupNo: 0, inVm: 'vm-c', inVmNo: 0 },
+    { inPortgroup: 'pg-d', inPortgroupNo: 0, inVm: 'vm-b', inVmNo: 0 },
+    { inPortgroup: 'pg-e', inPortgroupNo: 0, inVm: '', inVmNo: 0 },
+    { inPortgroup: 'pg-f ☃', inPortgroupNo: 0, inVm: 'vm-b', inVmNo: b },
+    { inPortgroup: '', inPortgroupNo: 0, inVm: 'vm-c', inVmNo: 0 },
+  ].map((x, i) => Object.assign(flow({ srcPort: 7000 + i }), x));
+  const block = newFlowBlock(2, numbers);
+  for (const r of recs) block.add(r);
+  await store.insertNative('flows', flowColumns, block.encode());
+  const rows = await store.queryRows<{ p: string; v: string }>('SELECT in_portgroup AS p, in_vm AS v FROM flows WHERE src_port BETWEEN 7000 AND 7099 ORDER BY src_port');
+  assert.deepEqual(rows, recs.map((r) => ({ p: r.inPortgroup, v: r.inVm })));
+  assert.equal(numbers.size, 4, 'the numbering stops at its size');
 });
 
 test('rollups count flows, not rows', async () => {
