@@ -3,7 +3,7 @@
 // 1. Record a real NetFlow v9 stream (softflowd over ../shared/testdata captures) and decode it once.
 // 2. Build an inventory: one dvSwitch whose 10,000 dvPorts cover the stream's interface numbers (and many more),
 //    100 CIDRs, and 500 VIPs with 4 real servers each, a share of them on addresses the stream really uses so
-//    legs and backends are found.
+//    legs and backends are found; written to files and read back as the daemon reads them.
 // 3. Time the ingest pipeline in this process, as the daemon runs it (decode → enrich → Native encode → insert
 //    into the embedded ClickHouse, flows + rollups), with enrichment off and on, alternating, and print
 //    records/s for each and the cost of enrichment in % of throughput; plus enrichment alone in µs/record.
@@ -18,8 +18,7 @@ import { recordSoftflowdStream, spreadInterfaces } from './netflowStream.ts';
 import { decodeDatagram } from '../collector/src/decoders/decodeDatagram.ts';
 import { TemplateCache } from '../collector/src/decoders/templateCache.ts';
 import { SamplingTable } from '../collector/src/decoders/samplingTable.ts';
-import { Enricher } from '../collector/src/inventory/enricher.ts';
-import { benchInventory, BENCH_PORTS } from './benchInventory.ts';
+import { benchEnricherFromFiles, BENCH_PORTS } from './benchInventory.ts';
 import { ClickHouseStore } from '../collector/src/storage/clickhouseStore.ts';
 import { migrate } from '../collector/src/storage/migrator.ts';
 import { defaultConfig } from '../collector/src/config/config.ts';
@@ -40,8 +39,7 @@ console.log(`recorded ${datagrams.length} datagrams, ${sample.length} flows a pa
 
 // ---- the inventory ----
 const addrs = [...new Set(sample.flatMap((r) => [r.srcAddr, r.dstAddr]))];
-const { pg, vips } = benchInventory(addrs, '10.0.0.21');
-const enricher = new Enricher(pg, { vips });
+const enricher = benchEnricherFromFiles(addrs, '10.0.0.21');
 console.log(`inventory: ${JSON.stringify(enricher.stats)}`);
 
 /**

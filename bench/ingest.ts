@@ -9,17 +9,24 @@
 // 4. dvflow-enriched: dvflow with a 10,000-dvPort / 500-VIP inventory (bench/benchInventory.ts) loaded from files;
 //    the stream's interface fields are dvPort keys for every tool (softflowd sends 0), so the lookups are real.
 //    `--only dvflow,dvflow-enriched --rates ...` with fine steps gives enrichment's cost as a lossless rate.
+// 5. CPU per flow: for every dvflow run, the daemon's CPU time (all its threads: decoding, the embedded ClickHouse's
+//    inserts and merges; from /proc/PID/stat) from the start of the replay until its queue has drained and 3 s more,
+//    divided by the flows it stored. On a CPU-bound machine throughput is cores / CPU per flow, so the ratio of two
+//    tools' CPU per flow at the same lossless rate is the ratio of their capacities, a finer and steadier measure
+//    than the lossless rate (whose steps and bursty loss cannot resolve 10 %). `--repeat N` runs each rate N times,
+//    the tools alternating, and prints the median.
 //
-// Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000] [--only nfcapd,dvflow,dvflow-noids,dvflow-enriched]
+// Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000] [--only nfcapd,dvflow,dvflow-noids,dvflow-enriched] [--repeat 1]
 // Prints one line per run and a final table with the ratio dvflow/nfcapd.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { recordSoftflowdStream, spreadInterfaces, v9DataRecords } from './netflowStream.ts';
 import { BENCH_PORTS, writeBenchInventory } from './benchInventory.ts';
+import { median } from './stats.ts';
 import { decodeDatagram } from '../collector/src/decoders/decodeDatagram.ts';
 import { TemplateCache } from '../collector/src/decoders/templateCache.ts';
 import { SamplingTable } from '../collector/src/decoders/samplingTable.ts';
@@ -31,10 +38,12 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10' },
     rates: { type: 'string', default: '10000,20000,40000,60000,80000,100000' },
     only: { type: 'string', default: '' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 const duration = Number(args.duration);
 const rates = args.rates.split(',').map(Number);
+const repeat = Math.max(1, Number(args.repeat));
 const root = join(import.meta.dirname, '..');
 
 function tmp(prefix: string): string {
@@ -86,11 +95,19 @@ async function replay(datagrams: Buffer[], flowsPer: number[], port: number, rat
   return { packets: sent, flows, achieved };
 }
 
+/** CPU seconds a process has used so far, user + system, over all its threads (Linux). */
+function cpuSeconds(pid: number): number {
+  // Fields after the command (which is in parentheses and may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
 function waitExit(c: ChildProcess): Promise<void> {
   return c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
 }
 
-async function runNfcapd(datagrams: Buffer[], perDatagram: number[], rate: number): Promise<{ stored: number; sent: number; achieved: number }> {
+async function runNfcapd(datagrams: Buffer[], perDatagram: number[], rate: number): Promise<RunResult> {
   const port = await freeUdpPort();
   const dir = tmp('bench-nfcapd-');
   const c = spawn('nfcapd', ['-p', String(port), '-b', '127.0.0.1', '-w', dir, '-t', '3600', '-B', String(32 << 20)], { stdio: 'ignore' });
@@ -108,7 +125,9 @@ async function runNfcapd(datagrams: Buffer[], perDatagram: number[], rate: numbe
   return { stored, sent: r.flows, achieved: r.achieved };
 }
 
-async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: number, ids = true, inventoryOf: string[] = []): Promise<{ stored: number; sent: number; achieved: number }> {
+interface RunResult { stored: number; sent: number; achieved: number; cpuUsPerFlow?: number }
+
+async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: number, ids = true, inventoryOf: string[] = []): Promise<RunResult> {
   const port = await freeUdpPort();
   const http = await freeTcpPort();
   const dir = tmp('bench-dvflow-');
@@ -131,13 +150,20 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
     const inv = await (await fetch(`${api}/api/v1/inventory`)).json() as { stats?: { ports: number; vips: number } };
     if (inv.stats?.ports !== BENCH_PORTS || inv.stats.vips !== 500) throw new Error(`the daemon did not load the bench inventory: ${JSON.stringify(inv.stats)}`);
   }
+  const cpu0 = cpuSeconds(c.pid!);
   const r = await replay(datagrams, perDatagram, port, rate, duration);
   // Let the queue drain: count until stable.
   let stored = -1;
+  let cpu = 0;
   for (let i = 0; i < 120; i++) {
     await new Promise((res) => setTimeout(res, 500));
     const h = await (await fetch(`${api}/api/v1/health`)).json() as { queueRows: number };
     if (h.queueRows === 0) {
+      if (cpu === 0) {
+        // Read before any counting query runs in the daemon; the 3 s take in merges the inserts set off.
+        await new Promise((res) => setTimeout(res, 3000));
+        cpu = cpuSeconds(c.pid!) - cpu0;
+      }
       const q = await (await fetch(`${api}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statistics: ['proto'] }) })).json() as { summary: { flows: number } };
       if (q.summary.flows === stored) break;
       stored = q.summary.flows;
@@ -155,7 +181,7 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
   c.kill('SIGTERM');
   await waitExit(c);
   rmSync(dir, { recursive: true, force: true });
-  return { stored, sent: r.flows, achieved: r.achieved };
+  return { stored, sent: r.flows, achieved: r.achieved, cpuUsPerFlow: stored > 0 ? (cpu * 1e6) / stored : undefined };
 }
 
 const { datagrams, perDatagram, flows, addrs } = await recordStream();
@@ -165,16 +191,26 @@ console.log(`recorded ${datagrams.length} NetFlow v9 datagrams from softflowd, $
 const best: Record<string, number> = { nfcapd: 0, dvflow: 0, 'dvflow-noids': 0, 'dvflow-enriched': 0 };
 const stopped = new Set<string>();
 const tools = args.only ? args.only.split(',') : ['nfcapd', 'dvflow', 'dvflow-noids'];
+/** tool → rate → CPU µs per stored flow of each lossless run. */
+const cpuPerFlow = new Map<string, Map<number, number[]>>(tools.map((t) => [t, new Map()]));
 for (const rate of rates) {
-  for (const tool of tools) {
-    if (stopped.has(tool)) continue;
-    const r = tool === 'nfcapd' ? await runNfcapd(datagrams, perDatagram, rate) : await runDvflow(datagrams, perDatagram, rate, tool !== 'dvflow-noids', tool === 'dvflow-enriched' ? addrs : []);
-    const loss = r.sent > 0 ? 1 - r.stored / r.sent : 1;
-    const ok = loss < 0.001;
-    console.log(`${tool.padEnd(12)} target ${String(rate).padStart(7)} pkt/s  sent ${Math.round(r.achieved).toString().padStart(7)} pkt/s (${Math.round((r.achieved * flows) / datagrams.length)} flows/s) for ${duration}s  stored ${r.stored}/${r.sent} flows  loss ${(loss * 100).toFixed(3)}%  ${ok ? 'OK' : 'LOSS'}`);
-    // A run that could not even send at the target rate says nothing about the receiver.
-    if (ok) best[tool] = Math.max(best[tool]!, Math.round(r.achieved));
-    else stopped.add(tool);
+  for (let k = 0; k < repeat; k++) {
+    for (const tool of tools) {
+      if (stopped.has(tool)) continue;
+      const r = tool === 'nfcapd' ? await runNfcapd(datagrams, perDatagram, rate) : await runDvflow(datagrams, perDatagram, rate, tool !== 'dvflow-noids', tool === 'dvflow-enriched' ? addrs : []);
+      const loss = r.sent > 0 ? 1 - r.stored / r.sent : 1;
+      const ok = loss < 0.001;
+      const cpu = r.cpuUsPerFlow === undefined ? '' : `  CPU ${r.cpuUsPerFlow.toFixed(2)} µs/flow`;
+      console.log(`${tool.padEnd(12)} target ${String(rate).padStart(7)} pkt/s  sent ${Math.round(r.achieved).toString().padStart(7)} pkt/s (${Math.round((r.achieved * flows) / datagrams.length)} flows/s) for ${duration}s  stored ${r.stored}/${r.sent} flows  loss ${(loss * 100).toFixed(3)}%  ${ok ? 'OK' : 'LOSS'}${cpu}`);
+      // A run that could not even send at the target rate says nothing about the receiver.
+      if (ok) {
+        best[tool] = Math.max(best[tool]!, Math.round(r.achieved));
+        if (r.cpuUsPerFlow !== undefined) {
+          const byRate = cpuPerFlow.get(tool)!;
+          byRate.set(rate, [...(byRate.get(rate) ?? []), r.cpuUsPerFlow]);
+        }
+      } else stopped.add(tool);
+    }
   }
 }
 console.log('\nhighest sustained rate with < 0.1% loss (packets/s, flows/s):');
@@ -185,4 +221,17 @@ if (tools.includes('dvflow') && tools.includes('dvflow-noids') && best['dvflow-n
 }
 if (tools.includes('dvflow') && tools.includes('dvflow-enriched') && best.dvflow! > 0) {
   console.log(`  enrichment cost (10k dvPorts, 500 VIPs): the highest lossless rate is ${((1 - best['dvflow-enriched']! / best.dvflow!) * 100).toFixed(1)}% lower with the inventory`);
+}
+
+// CPU per flow at the rates where both tools of a pair stored everything, each the median of its runs.
+const pairs: Array<[string, string, string]> = [['dvflow-noids', 'dvflow', 'IDS'], ['dvflow', 'dvflow-enriched', 'enrichment (10k dvPorts, 500 VIPs)']];
+for (const [base, other, what] of pairs) {
+  if (!tools.includes(base) || !tools.includes(other)) continue;
+  for (const rate of rates) {
+    const a = cpuPerFlow.get(base)!.get(rate), b = cpuPerFlow.get(other)!.get(rate);
+    if (!a?.length || !b?.length) continue;
+    const ma = median(a), mb = median(b);
+    console.log(`  ${what} at ${rate} pkt/s: CPU per flow ${ma.toFixed(2)} → ${mb.toFixed(2)} µs (median of ${a.length} and ${b.length} runs); `
+      + `capacity ${((1 - ma / mb) * 100).toFixed(1)}% lower`);
+  }
 }
