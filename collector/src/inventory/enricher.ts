@@ -55,20 +55,8 @@ export function canonicalAddress(s: string): string | null {
   return a ? formatAddress(a.value) : null;
 }
 
-/**
- * One object per distinct name. Names parsed from files arrive as a separate string per port or line; given the
- * same object on every record, the Native writer's dictionary lookup (nativeBlock.ts) matches by pointer instead
- * of comparing text, which halved its cost per enriched row (bench/enrich).
- */
-class NamePool {
-  private readonly names = new Map<string, string>();
-  of(s: string): string {
-    const known = this.names.get(s);
-    if (known !== undefined) return known;
-    this.names.set(s, s);
-    return s;
-  }
-}
+/** A name as records get it: one string object per distinct name and its number (nameNumbers.ts). */
+type Name = ReturnType<typeof nameNumbers.named>;
 
 /** What enrichment needs of a dvPort, in one shape, its names pooled and numbered; vm '' when none. */
 interface PortHit {
@@ -90,12 +78,12 @@ interface SwitchIndex {
 
 /** Prefix lookups for IPv4 (one map per prefix length, longest first) and IPv6 (a short list). */
 class CidrIndex {
-  private readonly v4: Array<{ bits: number; mask: number; nets: Map<number, string> }> = [];
-  private readonly v6: Array<{ lo: bigint; hi: bigint; bits: number; value: string }> = [];
+  private readonly v4: Array<{ bits: number; mask: number; nets: Map<number, Name> }> = [];
+  private readonly v6: Array<{ lo: bigint; hi: bigint; bits: number; value: Name }> = [];
   get size(): number {
     return this.v4.reduce((n, l) => n + l.nets.size, 0) + this.v6.length;
   }
-  add(cidr: string, value: string): boolean {
+  add(cidr: string, value: Name): boolean {
     const m = /^(.+)\/(\d+)$/.exec(cidr.trim());
     const a = m ? parseAddress(m[1]!) : null;
     if (!m || !a) return false;
@@ -120,7 +108,7 @@ class CidrIndex {
     this.v6.sort((x, y) => y.bits - x.bits);
     return true;
   }
-  lookup(addr: string): string | undefined {
+  lookup(addr: string): Name | undefined {
     if (!addr) return undefined;
     if (this.v4.length && addr.indexOf(':') < 0) {
       const n = ipv4Number(addr);
@@ -170,7 +158,7 @@ interface VipHit {
   no: number;
   address: string;
   /** Every real server of the VIP, flattened once (the direct-return leg looks for the one that answered). */
-  servers: Array<{ name: string; no: number; address: string }>;
+  servers: Array<{ text: string; no: number; address: string }>;
 }
 interface ServerHit {
   vip: Vip;
@@ -210,7 +198,7 @@ export interface EnricherStats {
 export class Enricher {
   /** Exporter address → the switch it speaks for, for any observation domain and per domain (no key strings built per record). */
   private readonly byExporter = new Map<string, { any?: SwitchIndex; domains: Map<number, SwitchIndex> }>();
-  private readonly vlans = new Map<number, string>();
+  private readonly vlans = new Map<number, Name>();
   private readonly cidrs = new CidrIndex();
   private readonly exporterNames = new Map<string, string>();
   private readonly vipByAddr: AddrPortMap<VipHit> = new Map();
@@ -223,7 +211,6 @@ export class Enricher {
   unmappedOverflow = 0;
 
   constructor(pg: PortgroupInventory, vips: VipInventory) {
-    const names = new NamePool();
     let ports = 0;
     const pgSwitch = new Map<string, string>();
     for (const p of pg.portgroups) if (p.switch) pgSwitch.set(p.name, p.switch);
@@ -231,8 +218,8 @@ export class Enricher {
       const idx: SwitchIndex = { name: sw.name, ports: new Map(), vmAddrs: new Set(), vmCidrs: new CidrIndex() };
       for (const p of sw.ports) {
         if (!idx.ports.has(p.key)) {
-          const portgroup = names.of(p.portgroup), vm = p.vm ? names.of(p.vm) : '';
-          idx.ports.set(p.key, { portgroup, portgroupNo: nameNumbers.of(portgroup), vm, vmNo: nameNumbers.of(vm), kind: p.kind, ips: p.ips ?? [] });
+          const portgroup = nameNumbers.named(p.portgroup), vm = nameNumbers.named(p.vm ?? '');
+          idx.ports.set(p.key, { portgroup: portgroup.text, portgroupNo: portgroup.no, vm: vm.text, vmNo: vm.no, kind: p.kind, ips: p.ips ?? [] });
         }
         if (p.kind !== 'uplink') for (const a of p.ips ?? []) {
           const c = canonicalAddress(a);
@@ -251,31 +238,33 @@ export class Enricher {
         else entry.domains.set(Number(domain), idx);
       }
     }
-    for (const v of pg.vlans) if (!this.vlans.has(v.vlan)) this.vlans.set(v.vlan, names.of(v.portgroup));
-    for (const p of pg.portgroups) if (p.vlan !== undefined && !this.vlans.has(p.vlan)) this.vlans.set(p.vlan, names.of(p.name));
+    for (const v of pg.vlans) if (!this.vlans.has(v.vlan)) this.vlans.set(v.vlan, nameNumbers.named(v.portgroup));
+    for (const p of pg.portgroups) if (p.vlan !== undefined && !this.vlans.has(p.vlan)) this.vlans.set(p.vlan, nameNumbers.named(p.name));
     const switchIdx = new Map([...this.byExporter.values()].flatMap((e) => [...(e.any ? [e.any] : []), ...e.domains.values()]).map((s) => [s.name, s]));
     for (const c of pg.cidrs) {
-      this.cidrs.add(c.cidr, names.of(c.portgroup));
+      const portgroup = nameNumbers.named(c.portgroup);
+      this.cidrs.add(c.cidr, portgroup);
       const sw = switchIdx.get(pgSwitch.get(c.portgroup) ?? '');
-      if (sw) sw.vmCidrs.add(c.cidr, names.of(c.portgroup));
+      if (sw) sw.vmCidrs.add(c.cidr, portgroup);
     }
     for (const e of pg.exporterNames ?? []) {
       const c = canonicalAddress(e.address);
-      if (c) this.exporterNames.set(c, names.of(e.name));
+      if (c) this.exporterNames.set(c, nameNumbers.named(e.name).text);
     }
     let servers = 0;
     for (const vip of vips.vips) {
       // A wildcard bind (HAProxy `bind *:80`) names no address to match; its real servers still are.
       const c = isWildcard(vip.address) ? null : canonicalAddress(vip.address);
-      const vipName = names.of(vip.name), vipNo = nameNumbers.of(vipName);
-      const pooled = vip.pools.flatMap((p) => p.servers.map((x) => ({ name: names.of(x.name), no: nameNumbers.of(names.of(x.name)), address: x.address })));
-      if (c) putAddrPort(this.vipByAddr, c, vip.port ?? 0, { vip, name: vipName, no: vipNo, address: c, servers: pooled });
+      const vipName = nameNumbers.named(vip.name);
+      const named = vip.pools.flatMap((p) => p.servers.map((x) => ({ ...nameNumbers.named(x.name), address: x.address })));
+      if (c) putAddrPort(this.vipByAddr, c, vip.port ?? 0, { vip, name: vipName.text, no: vipName.no, address: c, servers: named });
       for (const pool of vip.pools) {
         for (const s of pool.servers) {
           const c = canonicalAddress(s.address);
           if (!c) continue;
+          const server = nameNumbers.named(s.name);
           putAddrPort(this.serverByAddr, c, s.port ?? vip.port ?? 0, {
-            vip, vipName, vipNo, serverName: names.of(s.name), serverNo: nameNumbers.of(names.of(s.name)),
+            vip, vipName: vipName.text, vipNo: vipName.no, serverName: server.text, serverNo: server.no,
             vipAddr: isWildcard(vip.address) ? '' : canonicalAddress(vip.address) ?? '',
           });
           servers++;
@@ -315,8 +304,8 @@ export class Enricher {
       } else {
         const pg = (hasVlans && r.srcVlan !== 0 ? this.vlans.get(r.srcVlan) : undefined) ?? (hasCidrs ? this.cidrs.lookup(r.srcAddr) : undefined);
         if (pg !== undefined) {
-          r.inPortgroup = pg;
-          r.inPortgroupNo = nameNumbers.of(pg);
+          r.inPortgroup = pg.text;
+          r.inPortgroupNo = pg.no;
         } else if (vds && r.inIf !== 0) {
           r.inPortgroup = UNMAPPED;
           r.inPortgroupNo = UNMAPPED_NO;
@@ -332,8 +321,8 @@ export class Enricher {
         const vlan = r.dstVlan || r.srcVlan;
         const pg = (hasVlans && vlan !== 0 ? this.vlans.get(vlan) : undefined) ?? (hasCidrs ? this.cidrs.lookup(r.dstAddr) : undefined);
         if (pg !== undefined) {
-          r.outPortgroup = pg;
-          r.outPortgroupNo = nameNumbers.of(pg);
+          r.outPortgroup = pg.text;
+          r.outPortgroupNo = pg.no;
         } else if (vds && r.outIf !== 0) {
           r.outPortgroup = UNMAPPED;
           r.outPortgroupNo = UNMAPPED_NO;
@@ -372,9 +361,9 @@ export class Enricher {
       r.vipLegNo = legNo[leg];
       if (direct && inPort) {
         // Which real server answered: the one whose address or VM the exporting port belongs to.
-        const server = s.servers.find((x) => (inPort.vm !== '' && x.name === inPort.vm) || inPort.ips.includes(x.address));
+        const server = s.servers.find((x) => (inPort.vm !== '' && x.text === inPort.vm) || inPort.ips.includes(x.address));
         if (server) {
-          r.backend = server.name;
+          r.backend = server.text;
           r.backendNo = server.no;
         }
       }

@@ -23,6 +23,16 @@ export class NameNumbers {
     return n;
   }
 
+  /**
+   * The name and its number, the name as the one string object the numbering keeps for it: names parsed from files
+   * arrive as a separate string per port or line, and records then share one (a dictionary lookup by text, for
+   * names without a number on the record, matches by pointer). A name the full numbering cannot take stays as given.
+   */
+  named(name: string): { text: string; no: number } {
+    const no = this.of(name);
+    return { text: no === 0 ? name : this.list[no]!, no };
+  }
+
   /** How many numbers are given (the largest + 1). */
   get size(): number {
     return this.list.length;

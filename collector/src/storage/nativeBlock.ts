@@ -203,7 +203,9 @@ type RowAdder = (row: unknown, r: number, s: Store[], ip: typeof setIPv6, lc: ty
  */
 function compileAdder<T>(specs: readonly NativeColumnSpec<T>[]): RowAdder {
   const lines = specs.map((s, c) => {
-    for (const f of [s.field, s.numberField ?? 'x']) if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(f)) throw new Error(`not a property name: ${JSON.stringify(f)}`);
+    for (const f of s.numberField ? [s.field, s.numberField] : [s.field]) {
+      if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(f)) throw new Error(`not a property name: ${JSON.stringify(f)}`);
+    }
     const get = `row.${s.field}`;
     switch (s.type) {
       case 'String': return `{ const v = ${get}; s[${c}].push(typeof v === 'string' ? v : v == null ? '' : String(v)); }`;
