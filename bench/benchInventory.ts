@@ -1,14 +1,14 @@
 // The inventory both enrichment benchmarks use (bench/enrich in one process, bench/ingest through the daemon):
 // one dvSwitch with 10,000 dvPorts, 200 VLANs, 100 CIDRs and 500 VIPs with 4 real servers each, a share of
 // them on addresses the benchmark stream really uses so that legs and backends are found.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import type { PortgroupInventory, Vip } from '../collector/src/inventory/inventoryModel.ts';
-import { parseInventoryFile } from '../collector/src/inventory/inventoryFiles.ts';
-import { mergePortgroupInventories } from '../collector/src/inventory/mergeInventory.ts';
-import { mergeVipInventories } from '../collector/src/inventory/vip/importVipConfig.ts';
-import { Enricher } from '../collector/src/inventory/enricher.ts';
+import type { Enricher } from '../collector/src/inventory/enricher.ts';
+import { InventoryService } from '../collector/src/inventory/inventoryService.ts';
+import { defaultConfig } from '../collector/src/config/config.ts';
 
 export const BENCH_PORTS = 10_000;
 
@@ -42,16 +42,17 @@ export function writeBenchInventory(dir: string, addrs: readonly string[], expor
 }
 
 /**
- * The enricher the daemon builds from those files: parsed and merged as its inventory service does, so names are
- * strings read from files (one per port and line), not the literals benchInventory() makes.
+ * The enricher the daemon builds from those files, by its own inventory service, so names are strings read from
+ * files (one per port and line), not the literals benchInventory() makes.
  */
 export function benchEnricherFromFiles(addrs: readonly string[], exporter: string): Enricher {
   const dir = mkdtempSync(join(tmpdir(), 'bench-inventory-'));
   try {
-    const { files, vipFiles } = writeBenchInventory(dir, addrs, exporter);
-    const pg = parseInventoryFile('portgroups', readFileSync(files[0]!, 'utf8'), files[0]!).portgroups!;
-    const vips = parseInventoryFile('vips', readFileSync(vipFiles[0]!, 'utf8'), vipFiles[0]!).vips!;
-    return new Enricher(mergePortgroupInventories([pg]), mergeVipInventories([vips]).inventory);
+    const inventory = { ...defaultConfig.inventory, ...writeBenchInventory(dir, addrs, exporter) };
+    const service = new InventoryService({ config: { ...defaultConfig, data: dir, inventory }, log: pino({ level: 'silent' }), onChange: () => undefined });
+    service.start();
+    service.stop();
+    return service.enricher;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
