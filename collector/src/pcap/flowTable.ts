@@ -445,11 +445,23 @@ export class FlowTable {
 
   /** Ends every flow (reason 4, end of capture); fragments still waiting become port-less flows. */
   flush(): void {
-    if (!this.compat) {
-      for (const [k, g] of this.frags) this.expireFragGroup(k, g);
-    } else this.stats.fragments.dropped += [...this.frags.values()].reduce((n, g) => n + (g.held ? 1 : 0), 0);
-    this.frags.clear();
-    while (this.ageHead !== NIL) this.end(this.ageHead, END_FORCED);
+    while (this.flushSome(Infinity));
+  }
+
+  /**
+   * Ends at most `max` flows (oldest first), as flush() does; true while flows remain. A capture's end holds most
+   * of its flows (every one still open): ended in slices, the records of one slice are stored and dropped before
+   * the next exist, instead of all of them living at once and being moved by the garbage collector.
+   */
+  flushSome(max: number): boolean {
+    if (this.frags.size > 0) {
+      if (!this.compat) {
+        for (const [k, g] of this.frags) this.expireFragGroup(k, g);
+      } else this.stats.fragments.dropped += [...this.frags.values()].reduce((n, g) => n + (g.held ? 1 : 0), 0);
+      this.frags.clear();
+    }
+    for (let n = 0; n < max && this.ageHead !== NIL; n++) this.end(this.ageHead, END_FORCED);
+    return this.ageHead !== NIL;
   }
 
   /** Ends flows idle or active for too long at packet time `now` (ms); add() calls it as time passes. */

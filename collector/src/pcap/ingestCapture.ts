@@ -138,7 +138,7 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
     complete = false;
     errors.push({ code: err.code, offset: err.offset, message: err.message });
   }
-  table.flush();
+  while (table.flushSome(batchSize)) await drain(false);
   await drain(true);
   progress();
   const st = table.stats;

@@ -37,6 +37,28 @@ describe('flowTable', () => {
     assert.deepEqual([r.source, r.capture, r.version, r.exporter, r.samplingRate, r.endReason], ['pcap', 'test.pcap', 0, '', 1, END_FORCED]);
   });
 
+  it('ends the open flows in slices at the end of a capture (flushSome), oldest first, as one flush would', () => {
+    const frames = Array.from({ length: 25 }, (_, i) => tcpAt(T0 + i, B.TCP.ACK, { sport: 2000 + i }));
+    const orphan = { ts: T0 + 30, data: B.ether({ type: 0x800, payload: B.ipv4({ src: '10.9.9.9', dst: '10.1.1.2', proto: 17, id: 5, mf: false, fragOffset: 1480, payload: new Uint8Array(100) }) }) };
+    const whole = run([...frames, orphan]).records;
+    const sliced: FlowRecord[] = [];
+    const slices: number[] = [];
+    const table = new FlowTable({ capture: 'test.pcap', onFlow: (r) => sliced.push(r) });
+    for (const f of [...frames, orphan]) table.add(decodePacket(f.data, 1), f.ts);
+    let more = true;
+    while (more) {
+      const before = sliced.length;
+      more = table.flushSome(10);
+      slices.push(sliced.length - before);
+    }
+    // The waiting fragment becomes a flow of its own first (26 in all), then at most 10 flows a call.
+    assert.deepEqual(slices, [10, 10, 6]);
+    assert.equal(table.flushSome(10), false);
+    assert.deepEqual(sliced.map((r) => [r.srcAddr, r.srcPort, r.packets, r.bytes, r.endReason]), whole.map((r) => [r.srcAddr, r.srcPort, r.packets, r.bytes, r.endReason]));
+    assert.deepEqual(sliced.slice(0, 3).map((r) => r.srcPort), [2000, 2001, 2002]);
+    assert.equal(table.stats.fragments.orphaned, 1);
+  });
+
   it('ends a TCP flow on FIN or RST; the next packet starts a new flow', () => {
     const frames = [tcpAt(T0, B.TCP.SYN), tcpAt(T0 + 1, B.TCP.FIN | B.TCP.ACK), tcpAt(T0 + 2, B.TCP.ACK), tcpAt(T0 + 3, B.TCP.RST),
       tcpAt(T0 + 4, B.TCP.SYN)];
