@@ -50,10 +50,20 @@ class LowCardinalityColumn {
   readonly keys: string[] = [''];
   /** Name number → this block's key (0: not in the block yet; key 0 is '', number 0). */
   private byNumber: Uint32Array;
+  /** The numbers set in byNumber (to clear them for reuse). */
+  private readonly usedNumbers: number[] = [];
   /** Names left without a number (the numbering is full). */
   private readonly unnumbered = new Map<string, number>();
   constructor(public index: Uint32Array, private readonly numbers: NameNumbers) {
     this.byNumber = new Uint32Array(Math.min(Math.max(256, numbers.size), 1 << 16));
+  }
+
+  /** Forget the block's names (reuse); the index is zeroed by the block. */
+  clear(): void {
+    for (const no of this.usedNumbers) this.byNumber[no] = 0;
+    this.usedNumbers.length = 0;
+    this.keys.length = 1;
+    this.unnumbered.clear();
   }
 
   set(r: number, v: string, no: number): void {
@@ -70,6 +80,7 @@ class LowCardinalityColumn {
         id = this.keys.length;
         this.keys.push(v);
         this.byNumber[no] = id;
+        this.usedNumbers.push(no);
       }
     } else {
       id = this.unnumbered.get(v);
@@ -255,6 +266,23 @@ export class NativeBlock<T> {
       next.set(s as never);
       return next;
     });
+  }
+
+  /** Empty the block for reuse (BatchWriter, after its insert): rows back to zeroes, as in a new block. */
+  reset(): void {
+    const n = this.rows;
+    for (const s of this.stores) {
+      if (Array.isArray(s)) s.length = 0;
+      else if (s instanceof LowCardinalityColumn) {
+        s.clear();
+        s.index.fill(0, 0, n);
+      } else if (s instanceof IPv6Column) {
+        s.bytes.fill(0, 0, n * 16);
+        s.last = '';
+        s.lastRow = 0;
+      } else s.fill(0, 0, n);
+    }
+    this.rows = 0;
   }
 
   add(row: T): void {

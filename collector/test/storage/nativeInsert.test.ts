@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { openTempStore } from '../helpers/tempStore.ts';
 import { flowColumns, flowNativeColumns, flowsToNative, newFlowBlock, type EnrichedFlow } from '../../src/storage/flowRows.ts';
 import { NativeBlock } from '../../src/storage/nativeBlock.ts';
+import { BatchWriter } from '../../src/storage/batchWriter.ts';
 import { emptyFlowRecord } from '../../src/flow/flowRecord.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
 
@@ -129,4 +130,33 @@ test('a failing insert rejects, stores nothing, leaves no spool file; identifier
   await store.insertNative('flows_bad', flowColumns, flowsToNative([flow({ srcAddr: '10.0.0.1' })]));
   const [r2] = await store.queryRows<{ n: number }>('SELECT count() AS n FROM flows_bad');
   assert.equal(Number(r2!.n), 1, 'the next insert works');
+});
+
+test('the writer reuses inserted blocks, and a reused block keeps nothing of its earlier rows', async () => {
+  await store.command('CREATE TABLE flows_reuse AS flows');
+  let made = 0;
+  const w = new BatchWriter<EnrichedFlow>({
+    table: 'flows_reuse', columns: flowColumns, batchRows: 1000, flushMs: 10_000, maxQueueRows: 100_000, concurrency: 1,
+    newBatch: () => (made++, newFlowBlock(16)), insert: (t, c, b) => store.insertNative(t, c, b),
+  });
+  const full = (i: number) => flow({ srcPort: i, srcAddr: `10.7.${i >> 8}.${i & 255}`, dstAddr: '2001:db8::7', nextHop: '10.0.0.254', inPortgroup: `pg-${i % 9}`, inVm: `vm-${i}`, vip: 'www', vipLeg: 'client-vip', capture: 'first', exporter: '192.0.2.1' });
+  // Rows of the later rounds leave names and addresses empty: a reused block must not show its earlier rows' values there.
+  const bare = (i: number) => flow({ srcPort: i, exporter: '192.0.2.1', capture: i % 2 ? 'second' : '' });
+  for (let round = 0; round < 4; round++) {
+    for (let i = 0; i < 1000; i++) w.push(round === 0 ? full(i) : bare(round * 1000 + i));
+    await w.flush();
+  }
+  await w.close();
+  assert.equal(made, 2, 'one block made at the start, one while the first was inserted; then only reused');
+  assert.equal(w.stats.rowsWritten, 4000);
+  assert.equal(w.pendingRows, 0);
+  const rows = await store.queryRows<Record<string, number>>(`SELECT src_port >= 1000 AS later, count() AS n, uniqExact(src_port) AS ports,
+    countIf(src_addr = toIPv6('::')) AS no_src, countIf(dst_addr = toIPv6('::')) AS no_dst, countIf(next_hop = toIPv6('::')) AS no_nh,
+    countIf(in_portgroup = '') AS no_pg, countIf(in_vm = '') AS no_vm, countIf(vip = '') AS no_vip, countIf(vip_leg = '') AS no_leg,
+    countIf(capture = 'second') AS second, countIf(in_vm = concat('vm-', toString(src_port))) AS vm_ok
+    FROM flows_reuse GROUP BY later ORDER BY later`);
+  assert.deepEqual(rows.map((r) => ({ ...r })), [
+    { later: 0, n: 1000, ports: 1000, no_src: 0, no_dst: 0, no_nh: 0, no_pg: 0, no_vm: 0, no_vip: 0, no_leg: 0, second: 0, vm_ok: 1000 },
+    { later: 1, n: 3000, ports: 3000, no_src: 3000, no_dst: 3000, no_nh: 3000, no_pg: 3000, no_vm: 3000, no_vip: 3000, no_leg: 3000, second: 1500, vm_ok: 0 },
+  ]);
 });
