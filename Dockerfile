@@ -21,6 +21,8 @@ COPY web/package.json web/package.json
 COPY web/ui/package.json web/ui/package.json
 RUN npm install --omit=dev --no-audit --no-fund
 COPY . .
+# The CLI bundle (collector/dist): the daemon and every `dvflow` command start without compiling TypeScript.
+RUN node scripts/build-cli.mjs
 COPY --from=ui /app/web/ui/dist web/ui/dist
 EXPOSE 23456/udp 8080/tcp
 ENTRYPOINT ["node", "collector/bin/dvflow.js"]

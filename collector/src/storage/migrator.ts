@@ -5,12 +5,12 @@
 //   {{engine:X(args)}}    -> X(args), or ReplicatedX('...', '{replica}', args) on a cluster
 //   {{ttl_<table>}}       -> the configured retention for that table ('30 DAY')
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import type { ClickHouseStore } from './clickhouseStore.ts';
+import { repoRoot } from '../repoRoot.ts';
 
-export const schemaDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'schema');
+export const schemaDir = join(repoRoot, 'schema');
 
 export class MigrationError extends Error {
   override name = 'MigrationError';

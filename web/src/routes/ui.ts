@@ -6,9 +6,9 @@ import fp from 'fastify-plugin';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '@dvflow/collector/src/repoRoot.ts';
 
-export const defaultUiDir = fileURLToPath(new URL('../../ui/dist', import.meta.url));
+export const defaultUiDir = join(repoRoot, 'web', 'ui', 'dist');
 
 const notBuilt = `<!doctype html>
 <html><head><meta charset="utf-8"><title>dvflow</title></head>

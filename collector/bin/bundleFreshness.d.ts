@@ -1,0 +1,2 @@
+export declare const bundleEntry: string;
+export declare function bundleIsFresh(): boolean;
