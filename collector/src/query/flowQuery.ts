@@ -2,7 +2,10 @@
 // summary line. Used by the HTTP API (embedded store) and by the CLI directly against a ClickHouse server.
 // Every user value reaches ClickHouse as a query parameter; SQL text is built only from our own tables.
 import type { TimeWindow } from './timeWindow.ts';
-import { elementColumns, parseStatSpec, type StatSpec, type StatOrder } from './statElements.ts';
+import { elementColumns, parseStatSpec, type StatSpec } from './statElements.ts';
+import type { FlowRow, QueryResponse, StatOrder, StatResult, Summary } from './queryShapes.ts';
+
+export type { FlowRow, QueryResponse, StatResult, StatRow, Summary } from './queryShapes.ts';
 import { aggregateSql, aggregatedRow, parseAggregationFields, AggregationError, fiveTuple, type AggregationField } from './aggregation.ts';
 import { chooseTable, filterColumns, retentionMs, rollupDimensions } from './rollupPlanner.ts';
 import { exporterContext } from './exporterIds.ts';
@@ -79,53 +82,6 @@ interface FlowSource {
 
 export interface QueryRunner {
   queryRows<T = Record<string, unknown>>(query: string, params?: Record<string, unknown>): Promise<T[]>;
-}
-
-export interface Summary {
-  flows: number;
-  bytes: number;
-  packets: number;
-  /** ms since epoch of the earliest first / latest last among matched flows; 0 when none. */
-  firstSeen: number;
-  lastSeen: number;
-  bps: number;
-  pps: number;
-  bpp: number;
-}
-
-export interface StatRow {
-  key: string | number;
-  proto?: number;
-  first: number;
-  last: number;
-  flows: number;
-  packets: number;
-  bytes: number;
-}
-
-export interface StatResult {
-  element: string;
-  title: string;
-  column: string;
-  kind: string;
-  orderedBy: StatOrder;
-  byProto: boolean;
-  rows: StatRow[];
-}
-
-/** One flow as the API returns it; numbers are plain numbers, times ms since epoch. */
-export type FlowRow = Record<string, string | number>;
-
-export interface QueryResponse {
-  flows?: FlowRow[];
-  statistics?: StatResult[];
-  summary: Summary;
-  /** Set when flows are aggregated records (-a/-A) or bidirectional ones (-b). */
-  aggregated?: 'records' | 'bidirectional';
-  /** -A fields of an aggregated listing, for the printed columns. */
-  aggregateFields?: string[];
-  /** Tables that answered (raw `flows`, or a rollup for the summary and rollup-friendly statistics). */
-  answeredFrom?: string[];
 }
 
 export class QueryError extends Error {

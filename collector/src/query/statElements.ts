@@ -3,6 +3,7 @@
 // ARRAY JOIN of both values. Whether a rollup can answer one follows from the columns it reads
 // (elementColumns), checked against the rollups' dimensions by the query planner.
 import { flowColumns } from '../storage/flowRows.ts';
+import { statOrders, type StatOrder } from './queryShapes.ts';
 
 export type ValueKind = 'ip' | 'int' | 'proto' | 'flags' | 'mac' | 'dir' | 'string';
 
@@ -88,8 +89,7 @@ byName.set('dstaddr', byName.get('dstip')!);
 byName.set('exporterip', byName.get('router')!);
 byName.set('sysid', byName.get('router')!);
 
-export const statOrders = ['flows', 'packets', 'bytes', 'pps', 'bps', 'bpp', 'tstart', 'tend'] as const;
-export type StatOrder = (typeof statOrders)[number];
+export { statOrders, type StatOrder };
 
 export interface StatSpec {
   element: StatElement;

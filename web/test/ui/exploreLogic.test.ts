@@ -153,7 +153,7 @@ test('error span: the word at a 1-based position, empty at the end', () => {
 
 test('statistics rows: percentages of the summary, per-row rates, nfdump CSV header', () => {
   const summary = { flows: 8, bytes: 10_000, packets: 40, firstSeen: 0, lastSeen: 10_000, bps: 0, pps: 0, bpp: 0 };
-  const st = { element: 'proto', title: 'Protocol', column: 'Protocol', kind: 'proto', orderedBy: 'flows', byProto: false,
+  const st = { element: 'proto', title: 'Protocol', column: 'Protocol', kind: 'proto', orderedBy: 'flows' as const, byProto: false,
     rows: [{ key: 6, first: 1_000, last: 5_000, flows: 6, packets: 30, bytes: 9_000 }, { key: 17, first: 2_000, last: 2_000, flows: 2, packets: 10, bytes: 1_000 }] };
   const rows = statTableRows(st, summary);
   assert.equal(rows[0]!.value, 'TCP');

@@ -1,5 +1,10 @@
-// The shapes of POST /api/v1/query (collector/src/query/flowQuery.ts), in one place for the API client and
-// the plain modules node's tests load (resultTable, queryCommand). No imports and no DOM, so both can use it.
+// The request body of POST /api/v1/query as the dashboard sends it (the route turns from/to into the query's
+// window), and the answer's shapes, which are the server's own (collector/src/query/queryShapes.ts, no imports)
+// under the names the dashboard uses. No DOM here: the API client and the plain modules node's tests load
+// (resultTable, queryCommand) both use this.
+export type {
+  FlowRow, QueryResponse, StatRow, Summary as QuerySummary, StatResult as Statistic,
+} from '../../../collector/src/query/queryShapes.ts';
 
 export interface QueryRequest {
   filter?: string;
@@ -13,45 +18,4 @@ export interface QueryRequest {
   aggregateFields?: string[];
   bidirectional?: boolean;
   postFilter?: string;
-}
-
-export interface StatRow {
-  /** Text for addresses and names, a number for ports, protocols, interfaces... */
-  key: string | number;
-  /** With ':p' (split by protocol). */
-  proto?: number;
-  first: number;
-  last: number;
-  flows: number;
-  packets: number;
-  bytes: number;
-}
-
-export interface Statistic {
-  element: string;
-  title: string;
-  column: string;
-  kind: string;
-  orderedBy: string;
-  byProto: boolean;
-  rows: StatRow[];
-}
-
-export interface QuerySummary {
-  flows: number;
-  bytes: number;
-  packets: number;
-  firstSeen: number;
-  lastSeen: number;
-  bps: number;
-  pps: number;
-  bpp: number;
-}
-
-export type FlowRow = Record<string, unknown>;
-
-export interface QueryResponse {
-  flows?: FlowRow[];
-  statistics?: Statistic[];
-  summary: QuerySummary;
 }
