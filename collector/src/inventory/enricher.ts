@@ -254,18 +254,17 @@ export class Enricher {
     let servers = 0;
     for (const vip of vips.vips) {
       // A wildcard bind (HAProxy `bind *:80`) names no address to match; its real servers still are.
-      const c = isWildcard(vip.address) ? null : canonicalAddress(vip.address);
+      const vipAddr = isWildcard(vip.address) ? null : canonicalAddress(vip.address);
       const vipName = nameNumbers.named(vip.name);
       const named = vip.pools.flatMap((p) => p.servers.map((x) => ({ ...nameNumbers.named(x.name), address: x.address })));
-      if (c) putAddrPort(this.vipByAddr, c, vip.port ?? 0, { vip, name: vipName.text, no: vipName.no, address: c, servers: named });
+      if (vipAddr) putAddrPort(this.vipByAddr, vipAddr, vip.port ?? 0, { vip, name: vipName.text, no: vipName.no, address: vipAddr, servers: named });
       for (const pool of vip.pools) {
         for (const s of pool.servers) {
           const c = canonicalAddress(s.address);
           if (!c) continue;
           const server = nameNumbers.named(s.name);
           putAddrPort(this.serverByAddr, c, s.port ?? vip.port ?? 0, {
-            vip, vipName: vipName.text, vipNo: vipName.no, serverName: server.text, serverNo: server.no,
-            vipAddr: isWildcard(vip.address) ? '' : canonicalAddress(vip.address) ?? '',
+            vip, vipName: vipName.text, vipNo: vipName.no, serverName: server.text, serverNo: server.no, vipAddr: vipAddr ?? '',
           });
           servers++;
         }
