@@ -8,7 +8,7 @@ import { loadConfig } from '../config/config.ts';
 import type { Role } from '../daemon/daemon.ts';
 import { parseTimeWindow } from '../query/timeWindow.ts';
 import type { QueryRequest, QueryResponse } from '../query/flowQuery.ts';
-import { statOrders, type StatOrder } from '../query/statElements.ts';
+import { statOrders, type StatOrder } from '../query/queryShapes.ts';
 import { compileFilter } from '../query/filterSql.ts';
 import { renderResponse, checkOutputFormat } from './nfdumpOutput.ts';
 import { CliError } from './cliError.ts';

@@ -4,7 +4,7 @@
 // aggregated on are absent and print as 0 / 0.0.0.0, as nfdump prints them.
 import { flowColumns } from '../storage/flowRows.ts';
 import type { CompiledFilter, FilterCompiler, FlowRow } from './flowQuery.ts';
-import type { StatOrder } from './statElements.ts';
+import type { StatOrder } from './queryShapes.ts';
 
 export class AggregationError extends Error {
   override name = 'QueryError';

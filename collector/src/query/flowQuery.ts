@@ -4,12 +4,12 @@
 import type { TimeWindow } from './timeWindow.ts';
 import { elementColumns, parseStatSpec, type StatSpec } from './statElements.ts';
 import type { FlowRow, QueryResponse, StatOrder, StatResult, Summary } from './queryShapes.ts';
-
-export type { FlowRow, QueryResponse, StatResult, StatRow, Summary } from './queryShapes.ts';
 import { aggregateSql, aggregatedRow, parseAggregationFields, AggregationError, fiveTuple, type AggregationField } from './aggregation.ts';
 import { chooseTable, filterColumns, retentionMs, rollupDimensions } from './rollupPlanner.ts';
 import { exporterContext } from './exporterIds.ts';
 import type { ExporterRef } from '../filter/lowerFilter.ts';
+
+export type { FlowRow, QueryResponse, StatResult, StatRow, Summary } from './queryShapes.ts';
 
 export interface QueryRequest {
   filter?: string;

@@ -89,7 +89,6 @@ byName.set('dstaddr', byName.get('dstip')!);
 byName.set('exporterip', byName.get('router')!);
 byName.set('sysid', byName.get('router')!);
 
-export { statOrders, type StatOrder };
 
 export interface StatSpec {
   element: StatElement;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { openTempStore } from '../helpers/tempStore.ts';
 import { FlowQuery, computeSummary } from '../../src/query/flowQuery.ts';
 import { compileFilter } from '../../src/query/filterSql.ts';
-import { statOrders } from '../../src/query/statElements.ts';
+import { statOrders } from '../../src/query/queryShapes.ts';
 import { flowColumns, flowsToNative } from '../../src/storage/flowRows.ts';
 import { emptyFlowRecord, type FlowRecord } from '../../src/flow/flowRecord.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { parseTimeWindow, TimeWindowError } from '@dvflow/collector/src/query/timeWindow.ts';
 import { QueryError, type QueryRequest } from '@dvflow/collector/src/query/flowQuery.ts';
-import { StatSpecError, statOrders } from '@dvflow/collector/src/query/statElements.ts';
+import { StatSpecError } from '@dvflow/collector/src/query/statElements.ts';
+import { statOrders } from '@dvflow/collector/src/query/queryShapes.ts';
 
 interface QueryBody {
   filter?: string;
