@@ -38,7 +38,7 @@ try {
   });
 } catch (e) {
   rmSync(out, { recursive: true, force: true });
-  process.stderr.write(`the CLI bundle failed to build (${e.message}); dvflow runs from the TypeScript sources instead\n`);
+  process.stderr.write(`the CLI bundle failed to build: ${e.message}\n(collector/bin/dvflow.js still runs from the TypeScript sources)\n`);
   process.exit(1);
 }
 if (!existsSync(bundleEntry) || statSync(bundleEntry).size === 0) process.exit(1);

@@ -9,12 +9,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const bundleEntry = join(root, 'collector', 'dist', 'main.js');
 
-function newest(dir) {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    n = Math.max(n, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
+/** The newest modification time of a file, or of a directory and everything under it (a deletion counts too). */
+export function newestMtime(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let n = st.mtimeMs;
+  for (const e of readdirSync(path)) n = Math.max(n, newestMtime(join(path, e)));
   return n;
 }
 
@@ -25,9 +25,6 @@ export function bundleIsFresh() {
   } catch {
     return false;
   }
-  const sources = Math.max(
-    newest(join(root, 'collector', 'src')), newest(join(root, 'web', 'src')),
-    ...['package.json', 'collector/package.json', 'web/package.json'].map((f) => statSync(join(root, f)).mtimeMs),
-  );
+  const sources = Math.max(...['collector/src', 'web/src', 'package.json', 'collector/package.json', 'web/package.json'].map((f) => newestMtime(join(root, f))));
   return built >= sources;
 }
