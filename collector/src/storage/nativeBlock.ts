@@ -268,7 +268,10 @@ export class NativeBlock<T> {
     });
   }
 
-  /** Empty the block for reuse (BatchWriter, after its insert): rows back to zeroes, as in a new block. */
+  /**
+   * Empty the block for reuse (BatchWriter, after its insert). Address and name columns go back to zeroes, as in a
+   * new block: their writers skip empty values. Integer columns are left as they are: the adder writes every row's.
+   */
   reset(): void {
     const n = this.rows;
     for (const s of this.stores) {
@@ -280,7 +283,7 @@ export class NativeBlock<T> {
         s.bytes.fill(0, 0, n * 16);
         s.last = '';
         s.lastRow = 0;
-      } else s.fill(0, 0, n);
+      }
     }
     this.rows = 0;
   }
