@@ -32,6 +32,7 @@ import { TemplateCache } from '../collector/src/decoders/templateCache.ts';
 import { SamplingTable } from '../collector/src/decoders/samplingTable.ts';
 import { freeUdpPort } from '../collector/test/helpers/peers.ts';
 import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
+import { ensureCliBundle } from './cliBundle.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,6 +46,7 @@ const duration = Number(args.duration);
 const rates = args.rates.split(',').map(Number);
 const repeat = Math.max(1, Number(args.repeat));
 const root = join(import.meta.dirname, '..');
+ensureCliBundle();
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));

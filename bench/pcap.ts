@@ -32,6 +32,7 @@ import { ingestCapture } from '../collector/src/pcap/ingestCapture.ts';
 import { freeUdpPort, nfdumpTotals } from '../collector/test/helpers/peers.ts';
 import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
 import { median } from './stats.ts';
+import { ensureCliBundle } from './cliBundle.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -150,6 +151,7 @@ if (!file) {
   }
 }
 const fileBytes = statSync(file).size;
+ensureCliBundle();
 await warm(file);
 
 type PathName = 'nfpcapd' | 'dvflow' | 'compat' | 'path' | 'noids' | 'upload';

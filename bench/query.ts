@@ -18,6 +18,7 @@ import { recordSoftflowdStream, v9DataRecords } from './netflowStream.ts';
 import { freeUdpPort } from '../collector/test/helpers/peers.ts';
 import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
 import { median } from './stats.ts';
+import { ensureCliBundle } from './cliBundle.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,6 +39,7 @@ const runs = Math.max(1, Number(args.runs));
 const root = join(import.meta.dirname, '..');
 const testdata = join(root, '..', 'shared', 'testdata', 'ids');
 const dvflowBin = join(root, 'collector', 'bin', 'dvflow.js');
+ensureCliBundle();
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
