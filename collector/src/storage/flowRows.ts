@@ -62,9 +62,10 @@ type Spec = NativeColumnSpec<EnrichedFlow>;
 type Field = Spec['field'];
 const col = (type: Spec['type']) => (name: string, field: Field): Spec => ({ name, type, field });
 const u8 = col('UInt8'), u16 = col('UInt16'), u32 = col('UInt32'), u64 = col('UInt64'), ms = col('DateTime64(3)'), ip = col('IPv6');
-/** String and Enum columns. */
-const text = col('String');
-/** Names: LowCardinality(String) columns, with the property holding the name's number when records carry one. */
+/**
+ * Names: LowCardinality(String) columns, with the property holding the name's number when records carry one. The
+ * Enum `source` is sent as one too: two keys and an index a row, instead of a string a row for ClickHouse to parse.
+ */
 const name = (n: string, field: Field, numberField?: Field): Spec => ({ name: n, type: 'LowCardinality(String)', field, numberField });
 
 /** Which record property fills each `flows` column, in `flowColumns` order (nativeBlock.ts says how '' and bad numbers are stored). */
@@ -82,7 +83,7 @@ export const flowNativeColumns: readonly Spec[] = [
   u8('fwd_status', 'fwdStatus'), u32('vni', 'vni'), u16('vmw_ingress_attr', 'vmwIngressAttr'), u16('vmw_egress_attr', 'vmwEgressAttr'),
   u8('vmw_vxlan_role', 'vmwVxlanRole'), u8('vmw_tenant_proto', 'vmwTenantProto'), ip('vmw_tenant_src', 'vmwTenantSrcAddr'),
   ip('vmw_tenant_dst', 'vmwTenantDstAddr'), u16('vmw_tenant_src_port', 'vmwTenantSrcPort'), u16('vmw_tenant_dst_port', 'vmwTenantDstPort'),
-  name('vmw_virtual_obs_id', 'vmwVirtualObsId'), text('source', 'source'), name('capture', 'capture'),
+  name('vmw_virtual_obs_id', 'vmwVirtualObsId'), name('source', 'source'), name('capture', 'capture'),
   name('exporter_name', 'exporterName'), name('in_portgroup', 'inPortgroup', 'inPortgroupNo'), name('out_portgroup', 'outPortgroup', 'outPortgroupNo'),
   name('in_vm', 'inVm', 'inVmNo'), name('out_vm', 'outVm', 'outVmNo'), name('vip', 'vip', 'vipNo'), ip('vip_addr', 'vipAddr'), u16('vip_port', 'vipPort'),
   name('vip_leg', 'vipLeg', 'vipLegNo'), name('backend', 'backend', 'backendNo'), u8('duplicate', 'duplicate'),

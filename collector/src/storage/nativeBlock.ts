@@ -9,8 +9,8 @@
 // fixed-width little-endian integers back to back, IPv6 as 16 bytes in network order, or for String a varint byte
 // length before each UTF-8 value; LowCardinality(String) as ClickHouse writes it: UInt64 keys version 1, UInt64
 // flags (index width | has additional keys | update dictionary), UInt64 key count, the keys ('' first) as String,
-// UInt64 row count, one index per row. Enum columns are sent as String: ClickHouse converts them on insert
-// (input_format_native_allow_types_conversion) exactly as it parses their text.
+// UInt64 row count, one index per row. Enum columns are sent as String or LowCardinality(String): ClickHouse
+// converts them on insert (input_format_native_allow_types_conversion) exactly as it parses their text.
 import { endianness } from 'node:os';
 import { ipv4Into, ipv6Into } from '../filter/ipAddress.ts';
 import { nameNumbers, type NameNumbers } from './nameNumbers.ts';
@@ -152,20 +152,44 @@ function writeVarint(b: Buffer, off: number, v: number): number {
   return off;
 }
 
-/** String values, each a varint byte length and its UTF-8 bytes. */
+/** Longest string stringBytes copies by hand when it is ASCII (its length then fits a one-byte varint). */
+const SHORT_ASCII = 127;
+
+/**
+ * String values, each a varint byte length and its UTF-8 bytes. Short ASCII strings (names, 'netflow', the 10,000
+ * VM names of a block's dictionary) are copied a char code at a time: Buffer.byteLength and Buffer.write cross into
+ * C++ for every value, ~0.18 µs each against ~0.06 µs for the copy (50,000 values, Node 20). Anything else takes
+ * the UTF-8 encoder. `lens` holds the byte length of a copied string and -1 - length of an encoded one.
+ */
 function stringBytes(values: readonly string[]): Buffer {
   let total = 0;
-  const lens = new Uint32Array(values.length);
+  const lens = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    const l = Buffer.byteLength(values[i]!, 'utf8');
-    lens[i] = l;
-    total += varintLength(l) + l;
+    const s = values[i]!;
+    let ascii = s.length <= SHORT_ASCII;
+    for (let k = 0; ascii && k < s.length; k++) if (s.charCodeAt(k) > 0x7f) ascii = false;
+    if (ascii) {
+      lens[i] = s.length;
+      total += 1 + s.length;
+    } else {
+      const l = Buffer.byteLength(s, 'utf8');
+      lens[i] = -1 - l;
+      total += varintLength(l) + l;
+    }
   }
   const b = Buffer.allocUnsafe(total);
   let off = 0;
   for (let i = 0; i < values.length; i++) {
-    off = writeVarint(b, off, lens[i]!);
-    if (lens[i]! > 0) off += b.write(values[i]!, off, lens[i]!, 'utf8');
+    const s = values[i]!;
+    const e = lens[i]!;
+    if (e >= 0) {
+      b[off++] = e;
+      for (let k = 0; k < e; k++) b[off++] = s.charCodeAt(k);
+    } else {
+      const l = -1 - e;
+      off = writeVarint(b, off, l);
+      if (l > 0) off += b.write(s, off, l, 'utf8');
+    }
   }
   return b;
 }
