@@ -14,7 +14,9 @@
 //    divided by the flows it stored. On a CPU-bound machine throughput is cores / CPU per flow, so the ratio of two
 //    tools' CPU per flow at the same lossless rate is the ratio of their capacities, a finer and steadier measure
 //    than the lossless rate (whose steps and bursty loss cannot resolve 10 %). `--repeat N` runs each rate N times,
-//    the tools alternating, and prints the median.
+//    the tools alternating, and prints the median. Each run's CPU is also split by thread (/proc/PID/task): the
+//    JavaScript main thread (receive, decode, enrich, IDS, encode), ClickHouse's merges, and the other threads
+//    (ClickHouse's inserts with their rollup views, V8's GC helpers), so a difference between two setups shows where it is.
 //
 // Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000] [--only nfcapd,dvflow,dvflow-noids,dvflow-enriched] [--repeat 1]
 // Prints one line per run and a final table with the ratio dvflow/nfcapd.
@@ -105,6 +107,25 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
+/** Where that CPU time went: the JavaScript main thread, ClickHouse's merges, and every other thread (ClickHouse's inserts, GC helpers). */
+interface CpuSplit { main: number; merges: number; other: number }
+
+function cpuSplit(pid: number): CpuSplit {
+  const split: CpuSplit = { main: 0, merges: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const s = (Number(f[11]) + Number(f[12])) / 100;
+      if (tid === String(pid)) split.main += s;
+      else if (comm.startsWith('MergeMutate')) split.merges += s;
+      else split.other += s;
+    } catch { /* the thread ended */ }
+  }
+  return split;
+}
+
 function waitExit(c: ChildProcess): Promise<void> {
   return c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', () => r()));
 }
@@ -127,7 +148,7 @@ async function runNfcapd(datagrams: Buffer[], perDatagram: number[], rate: numbe
   return { stored, sent: r.flows, achieved: r.achieved };
 }
 
-interface RunResult { stored: number; sent: number; achieved: number; cpuUsPerFlow?: number }
+interface RunResult { stored: number; sent: number; achieved: number; cpuUsPerFlow?: number; split?: CpuSplit }
 
 async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: number, ids = true, inventoryOf: string[] = []): Promise<RunResult> {
   const port = await freeUdpPort();
@@ -153,6 +174,8 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
     if (inv.stats?.ports !== BENCH_PORTS || inv.stats.vips !== 500) throw new Error(`the daemon did not load the bench inventory: ${JSON.stringify(inv.stats)}`);
   }
   const cpu0 = cpuSeconds(c.pid!);
+  const split0 = cpuSplit(c.pid!);
+  let split: CpuSplit | undefined;
   const r = await replay(datagrams, perDatagram, port, rate, duration);
   // Let the queue drain: count until stable.
   let stored = -1;
@@ -165,6 +188,8 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
         // Read before any counting query runs in the daemon; the 3 s take in merges the inserts set off.
         await new Promise((res) => setTimeout(res, 3000));
         cpu = cpuSeconds(c.pid!) - cpu0;
+        const s1 = cpuSplit(c.pid!);
+        split = { main: s1.main - split0.main, merges: s1.merges - split0.merges, other: s1.other - split0.other };
       }
       const q = await (await fetch(`${api}/api/v1/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ statistics: ['proto'] }) })).json() as { summary: { flows: number } };
       if (q.summary.flows === stored) break;
@@ -183,7 +208,11 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
   c.kill('SIGTERM');
   await waitExit(c);
   rmSync(dir, { recursive: true, force: true });
-  return { stored, sent: r.flows, achieved: r.achieved, cpuUsPerFlow: stored > 0 ? (cpu * 1e6) / stored : undefined };
+  const perFlow = (x: number) => (x * 1e6) / stored;
+  return {
+    stored, sent: r.flows, achieved: r.achieved, cpuUsPerFlow: stored > 0 ? perFlow(cpu) : undefined,
+    split: stored > 0 && split ? { main: perFlow(split.main), merges: perFlow(split.merges), other: perFlow(split.other) } : undefined,
+  };
 }
 
 const { datagrams, perDatagram, flows, addrs } = await recordStream();
@@ -195,6 +224,9 @@ const stopped = new Set<string>();
 const tools = args.only ? args.only.split(',') : ['nfcapd', 'dvflow', 'dvflow-noids'];
 /** tool → rate → CPU µs per stored flow of each lossless run. */
 const cpuPerFlow = new Map<string, Map<number, number[]>>(tools.map((t) => [t, new Map()]));
+/** tool → rate → the same, split by thread (cpuSplit). */
+const splitPerFlow = new Map<string, Map<number, CpuSplit[]>>(tools.map((t) => [t, new Map()]));
+const fmtSplit = (x: CpuSplit) => `main thread ${x.main.toFixed(2)}, ClickHouse merges ${x.merges.toFixed(2)}, other threads ${x.other.toFixed(2)}`;
 for (const rate of rates) {
   for (let k = 0; k < repeat; k++) {
     for (const tool of tools) {
@@ -202,7 +234,7 @@ for (const rate of rates) {
       const r = tool === 'nfcapd' ? await runNfcapd(datagrams, perDatagram, rate) : await runDvflow(datagrams, perDatagram, rate, tool !== 'dvflow-noids', tool === 'dvflow-enriched' ? addrs : []);
       const loss = r.sent > 0 ? 1 - r.stored / r.sent : 1;
       const ok = loss < 0.001;
-      const cpu = r.cpuUsPerFlow === undefined ? '' : `  CPU ${r.cpuUsPerFlow.toFixed(2)} µs/flow`;
+      const cpu = r.cpuUsPerFlow === undefined ? '' : `  CPU ${r.cpuUsPerFlow.toFixed(2)} µs/flow${r.split ? ` (${fmtSplit(r.split)})` : ''}`;
       console.log(`${tool.padEnd(12)} target ${String(rate).padStart(7)} pkt/s  sent ${Math.round(r.achieved).toString().padStart(7)} pkt/s (${Math.round((r.achieved * flows) / datagrams.length)} flows/s) for ${duration}s  stored ${r.stored}/${r.sent} flows  loss ${(loss * 100).toFixed(3)}%  ${ok ? 'OK' : 'LOSS'}${cpu}`);
       // A run that could not even send at the target rate says nothing about the receiver.
       if (ok) {
@@ -210,6 +242,8 @@ for (const rate of rates) {
         if (r.cpuUsPerFlow !== undefined) {
           const byRate = cpuPerFlow.get(tool)!;
           byRate.set(rate, [...(byRate.get(rate) ?? []), r.cpuUsPerFlow]);
+          const bySplit = splitPerFlow.get(tool)!;
+          if (r.split) bySplit.set(rate, [...(bySplit.get(rate) ?? []), r.split]);
         }
       } else stopped.add(tool);
     }
@@ -235,5 +269,10 @@ for (const [base, other, what] of pairs) {
     const ma = median(a), mb = median(b);
     console.log(`  ${what} at ${rate} pkt/s: CPU per flow ${ma.toFixed(2)} → ${mb.toFixed(2)} µs (median of ${a.length} and ${b.length} runs); `
       + `capacity ${((1 - ma / mb) * 100).toFixed(1)}% lower`);
+    const sa = splitPerFlow.get(base)!.get(rate) ?? [], sb = splitPerFlow.get(other)!.get(rate) ?? [];
+    if (sa.length && sb.length) {
+      const med = (xs: CpuSplit[]): CpuSplit => ({ main: median(xs.map((x) => x.main)), merges: median(xs.map((x) => x.merges)), other: median(xs.map((x) => x.other)) });
+      console.log(`    by thread, µs/flow (medians): ${fmtSplit(med(sa))} → ${fmtSplit(med(sb))}`);
+    }
   }
 }
