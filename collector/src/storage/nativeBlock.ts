@@ -48,8 +48,11 @@ class IPv6Column {
  */
 class LowCardinalityColumn {
   readonly keys: string[] = [''];
-  /** Name number → this block's key (0: not in the block yet; key 0 is '', number 0). */
-  private byNumber: Uint32Array;
+  /**
+   * Name number → this block's key (0: not in the block yet; key 0 is '', number 0). The generated row adder reads
+   * it for a name already in the block and calls set() only for the others.
+   */
+  byNumber: Uint32Array;
   /** The numbers set in byNumber (to clear them for reuse). */
   private readonly usedNumbers: number[] = [];
   /** Names left without a number (the numbering is full). */
@@ -245,7 +248,11 @@ function compileAdder<T>(specs: readonly NativeColumnSpec<T>[]): RowAdder {
     switch (s.type) {
       case 'String': return `{ const v = ${get}; s[${c}].push(typeof v === 'string' ? v : v == null ? '' : String(v)); }`;
       case 'IPv6': return `ip(s[${c}], r, ${get});`;
-      case 'LowCardinality(String)': return `lc(s[${c}], r, ${get}, ${s.numberField ? `row.${s.numberField} | 0` : '0'});`;
+      // A numbered name already in the block (most rows): its key from byNumber, no call. Others go through set().
+      case 'LowCardinality(String)': return s.numberField
+        ? `{ const v = ${get}, no = row.${s.numberField} | 0, c = s[${c}], m = c.byNumber; let id = 0;
+  if (no > 0 && no < m.length && v !== '' && (id = m[no]) !== 0) c.index[r] = id; else lc(c, r, v, no); }`
+        : `{ const v = ${get}; if (v !== '' && v != null) lc(s[${c}], r, v, 0); }`;
       default: return `{ const v = ${get}; s[${c}][r] = v >= 0 ? v : 0; }`;
     }
   });

@@ -140,6 +140,29 @@ test('fallbacks: VLAN, then CIDR (longest prefix, IPv4 and IPv6); pcap flows too
   assert.deepEqual(r.map((x) => [x.inPortgroup, x.outPortgroup]), [['backup', 'backup'], ['web', 'web-dmz'], ['v6-net', ''], ['web', 'web']]);
 });
 
+test('dvPort keys small or huge, dense or sparse, all find their port; keys between them do not', () => {
+  // Two switches: one numbered from 0 with gaps (looked up in an array by key), one with keys far apart (a map).
+  const inv = parsePortgroupFile(`
+switches:
+  - name: dense
+    exporters: [10.0.0.31]
+    ports: [{ key: 0, portgroup: p0 }, { key: 5, portgroup: p5, vm: vm5 }, { key: 900, portgroup: p900 }]
+  - name: sparse
+    exporters: [10.0.0.32]
+    ports: [{ key: 3, portgroup: s3 }, { key: 4000000000, portgroup: s4e9, vm: big }]
+`, 'inv.yaml').inventory;
+  const e = new Enricher(inv, emptyVipInventory());
+  const vds = { vmwIngressAttr: 2, vmwEgressAttr: 2 };
+  const pairs: Array<[string, number, number]> = [
+    ['10.0.0.31', 5, 900], ['10.0.0.31', 4, 901], ['10.0.0.31', 899, 100000], ['10.0.0.32', 4000000000, 3], ['10.0.0.32', 5, 3999999999],
+  ];
+  const r = pairs.map(([exporter, inIf, outIf]) => flow({ exporter, inIf, outIf, ...vds }));
+  e.enrich(r);
+  assert.deepEqual(r.map((x) => [x.inPortgroup, x.inVm, x.outPortgroup]), [
+    ['p5', 'vm5', 'p900'], [UNMAPPED, '', UNMAPPED], [UNMAPPED, '', UNMAPPED], ['s4e9', 'big', 's3'], [UNMAPPED, '', UNMAPPED],
+  ]);
+});
+
 test('unknown dvPorts go to "unmapped" and are listed with their exporter; a reload keeps only the still unmapped', () => {
   const e = enricher();
   const vds = { vmwIngressAttr: 1, vmwEgressAttr: 2 };

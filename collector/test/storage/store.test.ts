@@ -89,6 +89,16 @@ test('names are stored right whether the record gives their number or not, and p
   const rows = await store.queryRows<{ p: string; v: string }>('SELECT in_portgroup AS p, in_vm AS v FROM flows WHERE src_port BETWEEN 7000 AND 7099 ORDER BY src_port');
   assert.deepEqual(rows, recs.map((r) => ({ p: r.inPortgroup, v: r.inVm })));
   assert.equal(numbers.size, 4, 'the numbering stops at its size');
+  // The block reused (as the writer does) with the rows in another order: a name's key from the first block must
+  // not stand for it in the second, where the keys are given in a new order.
+  block.reset();
+  const again = [...recs].reverse().map((r, i) => Object.assign(flow({ srcPort: 7100 + i }), {
+    inPortgroup: r.inPortgroup, inPortgroupNo: r.inPortgroupNo, inVm: r.inVm, inVmNo: r.inVmNo,
+  }));
+  for (const r of again) block.add(r);
+  await store.insertNative('flows', flowColumns, block.encode());
+  const rows2 = await store.queryRows<{ p: string; v: string }>('SELECT in_portgroup AS p, in_vm AS v FROM flows WHERE src_port BETWEEN 7100 AND 7199 ORDER BY src_port');
+  assert.deepEqual(rows2, again.map((r) => ({ p: r.inPortgroup, v: r.inVm })));
 });
 
 test('rollups count flows, not rows', async () => {
