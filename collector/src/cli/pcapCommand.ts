@@ -11,8 +11,7 @@ import { open, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename, resolve } from 'node:path';
-import cliProgress from 'cli-progress';
-import pino from 'pino';
+import type cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { sniffCaptureFormat } from '../pcap/captureReader.ts';
 import { CliError } from './cliError.ts';
@@ -59,15 +58,21 @@ function mb(bytes: number): string {
  */
 class Progress {
   private bar: cliProgress.SingleBar | null = null;
-  constructor(readonly enabled: boolean) {}
+  /** `lib`: cli-progress, loaded only when a bar is shown (start-up of every other use of the CLI skips it). */
+  private constructor(readonly enabled: boolean, private readonly lib: typeof cliProgress | null) {}
+
+  static async create(enabled: boolean): Promise<Progress> {
+    return new Progress(enabled, enabled ? (await import('cli-progress')).default : null);
+  }
 
   begin(file: string, total: number, upload: boolean): void {
-    if (!this.enabled) return;
+    const lib = this.lib;
+    if (!this.enabled || !lib) return;
     this.end();
-    this.bar = new cliProgress.SingleBar({
+    this.bar = new lib.SingleBar({
       format: `{name} |{bar}| {percentage}% {done}/{size}${upload ? ' (sent {sent})' : ''} | {pps} packets/s | {flows} flows`,
       hideCursor: true, clearOnComplete: true, stopOnComplete: false, barsize: 24, etaBuffer: 20,
-    }, cliProgress.Presets.shades_classic);
+    }, lib.Presets.shades_classic);
     this.bar.start(Math.max(1, total), 0, { name: basename(file), done: mb(0), size: mb(total), sent: mb(0), pps: '-', flows: 0 });
   }
 
@@ -281,6 +286,7 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
   });
   const { InventoryService } = await import('../inventory/inventoryService.ts');
   const { createIds } = await import('../ids/createIds.ts');
+  const { default: pino } = await import('pino');
   const log = pino({ level: 'warn' }, pino.destination(2));
   const store = await ClickHouseStore.open({ ...config.clickhouse, dataDir: config.data });
   try {
@@ -349,7 +355,7 @@ export function formatSummary(s: PcapSummary): string {
 
 /** Runs the command; returns the exit code (0: every file read to its end). */
 export async function runPcapCommand(files: string[], o: PcapCommandOptions): Promise<number> {
-  const progress = new Progress(o.progress !== false && Boolean(process.stderr.isTTY) && !o.json);
+  const progress = await Progress.create(o.progress !== false && Boolean(process.stderr.isTTY) && !o.json);
   const t0 = performance.now();
   let count = 0;
   let failed = 0;

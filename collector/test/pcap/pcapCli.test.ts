@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { dvflow, startCliDaemon, type CliDaemon } from '../helpers/cliDaemon.ts';
+import { dvflow, dvflowBin, startCliDaemon, type CliDaemon } from '../helpers/cliDaemon.ts';
 import { tempDir } from '../helpers/peers.ts';
 import { TESTDATA, have, nfpcapdFlows, tmpDir, tshark } from './tools.ts';
 
@@ -59,6 +59,24 @@ describe('dvflow pcap --data: straight into an embedded store no daemon runs on'
       } finally {
         await store.close();
       }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dvflow pcap on a terminal', () => {
+  // `script` (util-linux's bsdutils, on every Debian) gives the command a terminal, so the progress bar is drawn; the
+  // bar's library is loaded only then, so this is also what shows that loading works.
+  it('draws the progress bar, then the summary', { skip: !have('script') }, async () => {
+    const root = tempDir('dvflow-pcapcli-tty-');
+    try {
+      const file = join(TESTDATA, 'ids/zeek/erspanIII.pcap');
+      const cmd = [process.execPath, dvflowBin, 'pcap', '--data', join(root, 'data'), file].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      const { stdout } = await run('script', ['-qec', cmd, join(root, 'typescript')], { timeout: 120_000 });
+      const screen = stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[78]/g, '');
+      assert.match(screen, /erspanIII\.pcap \|[^|]+\| 100% .* packets\/s \| \d+ flows/);
+      assert.match(screen, /erspanIII\.pcap: 2 packets, /);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
