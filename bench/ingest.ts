@@ -99,12 +99,17 @@ async function replay(datagrams: Buffer[], flowsPer: number[], port: number, rat
   return { packets: sent, flows, achieved };
 }
 
-/** CPU seconds a process has used so far, user + system, over all its threads (Linux). */
-function cpuSeconds(pid: number): number {
+/** User + system CPU seconds in a /proc stat file: a process's (all its threads) or one thread's (Linux). */
+function statCpuSeconds(file: string): number {
   // Fields after the command (which is in parentheses and may hold spaces): utime and stime are the 12th and 13th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(file, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** CPU seconds a process has used so far, over all its threads. */
+function cpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
 }
 
 /** Where that CPU time went: the JavaScript main thread, ClickHouse's merges, and every other thread (ClickHouse's inserts, GC helpers). */
@@ -115,9 +120,7 @@ function cpuSplit(pid: number): CpuSplit {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const s = (Number(f[11]) + Number(f[12])) / 100;
+      const s = statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
       if (tid === String(pid)) split.main += s;
       else if (comm.startsWith('MergeMutate')) split.merges += s;
       else split.other += s;

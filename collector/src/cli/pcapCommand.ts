@@ -59,15 +59,19 @@ function mb(bytes: number): string {
 class Progress {
   private bar: cliProgress.SingleBar | null = null;
   /** `lib`: cli-progress, loaded only when a bar is shown (start-up of every other use of the CLI skips it). */
-  private constructor(readonly enabled: boolean, private readonly lib: typeof cliProgress | null) {}
+  private constructor(private readonly lib: typeof cliProgress | null) {}
 
   static async create(enabled: boolean): Promise<Progress> {
-    return new Progress(enabled, enabled ? (await import('cli-progress')).default : null);
+    return new Progress(enabled ? (await import('cli-progress')).default : null);
+  }
+
+  get enabled(): boolean {
+    return this.lib !== null;
   }
 
   begin(file: string, total: number, upload: boolean): void {
     const lib = this.lib;
-    if (!this.enabled || !lib) return;
+    if (!lib) return;
     this.end();
     this.bar = new lib.SingleBar({
       format: `{name} |{bar}| {percentage}% {done}/{size}${upload ? ' (sent {sent})' : ''} | {pps} packets/s | {flows} flows`,

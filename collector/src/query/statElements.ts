@@ -89,7 +89,6 @@ byName.set('dstaddr', byName.get('dstip')!);
 byName.set('exporterip', byName.get('router')!);
 byName.set('sysid', byName.get('router')!);
 
-
 export interface StatSpec {
   element: StatElement;
   orders: StatOrder[];
