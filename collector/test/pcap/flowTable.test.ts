@@ -79,6 +79,30 @@ describe('flowTable', () => {
     assert.equal(short.records.length, 2);
   });
 
+  it('ends idle flows by sweeps while flows active since they were queued stay open, whatever their order', () => {
+    // A (queued first) stays active until 50 s; B (queued second) is silent after 1 s; C keeps time moving.
+    const a = (ts: number) => tcpAt(ts, B.TCP.ACK, { sport: 1 });
+    const b = (ts: number) => tcpAt(ts, B.TCP.ACK, { sport: 2 });
+    const c = (ts: number) => ({ ts, data: B.udp4Frame('10.9.9.9', '10.9.9.8', 1, 2) });
+    const frames = [a(T0), b(T0 + 1000), a(T0 + 50_000), c(T0 + 61_500), c(T0 + 100_000), c(T0 + 111_000), a(T0 + 112_000)];
+    const { records } = run(frames);
+    const tcp = (sport: number) => records.filter((r) => r.proto === 6 && r.srcPort === sport).map((r) => [r.packets, r.endReason]);
+    // B ended by the sweep at 61.5 s, the first one past its idle time, although A was ahead of it in the queue; A was
+    // not idle then (queued again, not ended), it was at 111 s, so the packet at 112 s starts a new flow.
+    assert.deepEqual(tcp(2), [[1, END_IDLE]]);
+    assert.deepEqual(tcp(1), [[2, END_IDLE], [1, END_FORCED]]);
+    assert.deepEqual(records.map((r) => [r.proto, r.srcPort, r.endReason]), [[6, 2, END_IDLE], [6, 1, END_IDLE], [17, 1, END_FORCED], [6, 1, END_FORCED]]);
+  });
+
+  it('when the table is full, gives flows active since they were queued a second chance', () => {
+    // Flows 1, 2, 3 queued in that order; 1 and 3 active again later: room for flow 4 is made by ending 2.
+    const frames = [1, 2, 3, 1, 3, 4].map((p, i) => tcpAt(T0 + i, B.TCP.ACK, { sport: p }));
+    const { records, stats } = run(frames, { maxFlows: 3 });
+    assert.equal(stats.evicted, 1);
+    assert.deepEqual(records.filter((r) => r.endReason === END_RESOURCES).map((r) => r.srcPort), [2]);
+    assert.deepEqual(records.map((r) => [r.srcPort, r.packets]), [[2, 1], [1, 2], [3, 2], [4, 1]]);
+  });
+
   it('splits a long flow at the active timeout', () => {
     const frames = Array.from({ length: 701 }, (_, i) => ({ ts: T0 + i * 1000, data: B.udp4Frame('10.0.0.1', '10.0.0.2', 5, 6) }));
     const { records } = run(frames);
