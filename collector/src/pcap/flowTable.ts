@@ -222,6 +222,7 @@ function mix(h: number, v: number): number {
 // the moment an idle flow is handed over can come later, by at most the idle timeout, when a requeued flow sits in
 // front of it. nfpcapd itself walks its whole flow tree for expiry.
 const SI = 32; // int32 slots per flow; key in 0–17 (as FlowKey.writeTo)
+const SK = 18; // int32 slots of a key (FlowKey.writeTo)
 const I_FLAGSTTL = 22; // TCP flags | min TTL << 8 | max TTL << 16
 const I_LIVE = 23;
 const SF = 16; // float64 slots per flow (the same 128 bytes)
@@ -313,6 +314,22 @@ class FlowIndex {
     }
   }
 
+  /**
+   * Reads the slot each of `n` keys (hash at K[i * SK]) hashes to, then the flow block its id names: the reads of one
+   * loop do not depend on each other, so their cache misses overlap. Returns a sum of what was read.
+   */
+  warm(K: Int32Array, n: number, I: Int32Array): number {
+    const t = this.t;
+    const mask = this.mask;
+    let acc = 0;
+    for (let i = 0; i < n; i++) acc += t[2 * (K[i * SK] & mask) + 1];
+    for (let i = 0; i < n; i++) {
+      const id = t[2 * (K[i * SK] & mask)];
+      if (id !== NIL) acc += I[id * SI];
+    }
+    return acc;
+  }
+
   insert(id: number, h: number): void {
     if ((this.size + 1) * 2 > this.mask + 1) this.grow();
     this.place(id, h);
@@ -393,6 +410,12 @@ export class FlowTable {
   private readonly store = new FlowStore();
   private readonly flows = new FlowIndex();
   private readonly scratch = new FlowKey();
+  private nextKey: FlowKey | null = null;
+  /** addBatch's keys (SK int32 each, as FlowKey.writeTo) and their overflow strings. */
+  private batchKeys = new Int32Array(0);
+  private batchX: string[] = [];
+  /** What FlowIndex.warm read (kept so its reads are not optimized away). */
+  warmed = 0;
   private readonly frags = new Map<string, FragGroup>();
   private lruHead = NIL;
   private lruTail = NIL;
@@ -433,8 +456,43 @@ export class FlowTable {
     return this.flows.size;
   }
 
+  /**
+   * Accounts the first `n` packets of a batch, in order, exactly as add() would one by one (`times` and `interfaces`
+   * hold the packets' ts and interfaceId). First the flow keys of them all are made and the index slots and flow blocks
+   * they lead to are read in a tight loop: on a table bigger than the CPU caches each packet's lookup waits for
+   * memory twice, and reads that do not depend on each other wait together (the CPU overlaps them) instead of one
+   * after the other. bench/pcap's capture (50,000 concurrent flows), read → decode → flow table: 1.69 → 1.58 s, medians
+   * of eight alternating runs.
+   */
+  addBatch(results: readonly DecodeResult[], times: Float64Array, interfaces: Int32Array, n: number): void {
+    if (this.batchKeys.length < n * SK) {
+      this.batchKeys = new Int32Array(n * SK);
+      this.batchX = new Array<string>(n).fill('');
+    }
+    const K = this.batchKeys;
+    const X = this.batchX;
+    const key = this.scratch;
+    const ctx = !this.compat;
+    for (let i = 0; i < n; i++) {
+      const r = results[i];
+      if (r.kind === 'ip' && r.fragment === null) {
+        key.set(r, ctx).writeTo(K, i * SK);
+        X[i] = key.x;
+      }
+    }
+    this.warmed = this.flows.warm(K, n, this.store.I) | 0;
+    for (let i = 0; i < n; i++) {
+      const r = results[i];
+      if (r.kind === 'ip' && r.fragment === null) this.nextKey = key.readFrom(K, i * SK, X[i]);
+      this.add(r, times[i], interfaces[i]);
+    }
+  }
+
   /** Accounts one packet seen at `ts` (ms since the epoch). */
   add(result: DecodeResult, ts: number, interfaceId = 0): void {
+    // (A key addBatch made for this packet: count() takes it instead of making it again.)
+    const pre = this.nextKey;
+    this.nextKey = null;
     const st = this.stats;
     st.packets++;
     if (ts > this.now) this.now = ts;
@@ -445,7 +503,7 @@ export class FlowTable {
         for (let i = 0; i < kinds.length; i++) st.byEncap[kinds[i]] = (st.byEncap[kinds[i]] ?? 0) + 1;
       } else st.byEncap.none = (st.byEncap.none ?? 0) + 1;
       if (result.fragment !== null || (enc !== null && enc.outerFragment !== null)) this.addFragment(result, ts, interfaceId);
-      else this.count(result, ts, interfaceId, result.ipLength);
+      else this.count(result, ts, interfaceId, result.ipLength, pre);
     } else if (result.kind === 'malformed') {
       st.malformed[result.reason] = (st.malformed[result.reason] ?? 0) + 1;
     } else {
@@ -495,7 +553,7 @@ export class FlowTable {
   // ---- counting -----------------------------------------------------------------------------------------------
 
   /** Adds one datagram of `bytes` to its flow; returns the flow (NIL when emitted at once in nfpcapd mode). */
-  private count(pkt: DecodedPacket, ts: number, interfaceId: number, bytes: number): number {
+  private count(pkt: DecodedPacket, ts: number, interfaceId: number, bytes: number, pre: FlowKey | null = null): number {
     const st = this.stats;
     st.flowPackets++;
     st.bytes += bytes;
@@ -508,7 +566,7 @@ export class FlowTable {
       this.store.release(f);
       return NIL;
     }
-    const key = this.scratch.set(pkt, !this.compat);
+    const key = pre ?? this.scratch.set(pkt, !this.compat);
     let f = this.flows.find(key, this.store);
     if (f !== NIL && !this.compat) {
       const F = this.store.F;

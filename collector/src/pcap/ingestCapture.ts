@@ -106,22 +106,29 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
       infos = allInfos.slice(i);
     }
   };
+  // One batch's decodings and packet times, for the flow table's addBatch.
+  const decoded: DecodeResult[] = [];
+  let times = new Float64Array(0);
+  let ifaces = new Int32Array(0);
   try {
     for await (const batch of reader.batches()) {
       const onPacket = opts.onPacket;
-      if (onPacket) {
-        for (let i = 0; i < batch.length; i++) {
-          const p = batch[i];
-          const d = decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen);
-          onPacket(p, d);
-          table.add(d, p.ts, p.interfaceId);
-        }
-      } else {
-        for (let i = 0; i < batch.length; i++) {
-          const p = batch[i];
-          table.add(decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen), p.ts, p.interfaceId);
-        }
+      const n = batch.length;
+      if (times.length < n) {
+        times = new Float64Array(n);
+        ifaces = new Int32Array(n);
       }
+      for (let i = 0; i < n; i++) {
+        const p = batch[i];
+        const d = decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen);
+        // (The packet detectors see every packet of the batch before the flow table does: neither reads the other.)
+        if (onPacket) onPacket(p, d);
+        decoded[i] = d;
+        times[i] = p.ts;
+        ifaces[i] = p.interfaceId;
+      }
+      table.addBatch(decoded, times, ifaces, n);
+      decoded.length = 0;
       if (records.length >= batchSize) await drain(false);
       if (table.stats.packets >= nextProgress) {
         nextProgress = table.stats.packets + every;
