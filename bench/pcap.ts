@@ -63,6 +63,7 @@ if (args.pure) {
   let packets = 0;
   let bytes = 0;
   const s = await ingestCapture(args.pure, {
+    reader: { reuseBuffers: true }, // as the daemon reads
     flowTable: { nfpcapdCompat: args.compat, activeTimeoutMs: 300_000, idleTimeoutMs: 60_000 },
     onRecords: (rs) => {
       flows += rs.length;

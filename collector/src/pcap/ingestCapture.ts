@@ -28,7 +28,10 @@ export interface IngestOptions {
   /** Receives records in batches; a returned promise is awaited before reading on (back-pressure). */
   onRecords: (records: FlowRecord[], infos: FlowInfo[]) => void | Promise<void>;
   onProgress?: (p: IngestProgress) => void;
-  /** Sees every packet with its decoding, in capture order (the packet detectors of the IDS). */
+  /**
+   * Sees every packet with its decoding, in capture order (the packet detectors of the IDS). With
+   * `reader.reuseBuffers`, `packet.buf` (and the decoding's views) are valid during the call only.
+   */
   onPacket?: (packet: CapturePacket, decoded: DecodeResult) => void;
   /** Call onProgress every this many packets (and once at the end). Default 100000. */
   progressEveryPackets?: number;

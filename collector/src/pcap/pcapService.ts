@@ -44,7 +44,8 @@ export interface PcapIngestOptions {
   progressIntervalMs?: number;
   /**
    * Sees every packet with its decoding, in capture order, on the thread that reads the capture (this one): the
-   * packet-level detectors of the IDS. Synchronous; `packet.buf` stays valid only as long as it is referenced.
+   * packet-level detectors of the IDS. Synchronous; `packet.buf` is valid during the call only (read buffers are
+   * recycled): copy what must be kept.
    */
   onPacket?: (packet: CapturePacket, decoded: DecodeResult) => void;
 }
@@ -128,7 +129,9 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
   const summary = await ingestCapture(source, {
     capture: session ?? name,
     flowTable: { activeTimeoutMs: active * 1000, idleTimeoutMs: idle * 1000, nfpcapdCompat: o.nfpcapdCompat ?? false },
-    reader: o.follow ? { follow: o.follow } : undefined,
+    // Recycled read buffers: the ingest is done with a batch before it reads the next, and the packet hook (the IDS)
+    // keeps no view of a packet past its call.
+    reader: { follow: o.follow, reuseBuffers: true },
     batchSize: 2000,
     progressEveryPackets: 20_000,
     signal: o.signal,

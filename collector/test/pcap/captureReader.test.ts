@@ -128,6 +128,40 @@ describe('captureReader against tshark', { skip: !HAVE_TSHARK && 'tshark not ins
     }
   });
 
+  it('reuseBuffers: every batch holds the same bytes as with fresh buffers, and the read buffers are recycled', async () => {
+    const { dir, cleanup } = tmpDir();
+    try {
+      const rnd = B.prng(5);
+      const frames = Array.from({ length: 3000 }, (_, i) => ({ sec: 1700000000 + i, nsec: 0,
+        data: B.udp4Frame('10.0.0.1', '10.0.0.2', i & 0xffff, 53, new Uint8Array(Math.floor(rnd() * 1400)).fill(i & 0xff)) }));
+      const ngBlocks: B.NgBlock[] = [{ kind: 'section' }, { kind: 'interface', iface: { linkType: 1 } },
+        ...frames.map((f) => ({ kind: 'epb' as const, ifId: 0, units: BigInt(f.sec) * 1_000_000n, data: f.data }))];
+      for (const [name, bytes] of [['c.pcap', B.pcapFile(frames)], ['c.pcapng', B.pcapngFile(ngBlocks)]] as const) {
+        const file = join(dir, name);
+        writeFileSync(file, bytes);
+        // Small reads, so records and blocks are cut by chunk ends all the time.
+        const batches = async (reuseBuffers: boolean) => {
+          const copies: string[] = [];
+          const bufs = new Set<ArrayBufferLike>();
+          for await (const batch of readCapture(file, { chunkBytes: 8192, reuseBuffers }).batches()) {
+            // Checked when the batch is handed over, as a consumer that finishes a batch before the next one sees it.
+            copies.push(batch.map((p) => `${p.tsSec}:${p.caplen}:${Buffer.from(p.data).toString('base64')}`).join(' '));
+            for (const p of batch) bufs.add(p.buf.buffer);
+          }
+          return { copies, buffers: bufs.size };
+        };
+        const fresh = await batches(false);
+        const reused = await batches(true);
+        assert.deepEqual(reused.copies, fresh.copies, name);
+        assert.equal(reused.copies.join(' ').split(' ').length, 3000);
+        assert.ok(fresh.buffers > 200, `${name}: ${fresh.buffers} fresh buffers`);
+        assert.ok(reused.buffers <= 8, `${name}: ${reused.buffers} buffers when recycled`);
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   it('gzip-compressed captures read like the plain ones', async () => {
     const { dir, cleanup } = tmpDir();
     try {
