@@ -33,6 +33,11 @@ export class NameNumbers {
     return { text: no === 0 ? name : this.list[no]!, no };
   }
 
+  /** Every numbered name, by its number (the table itself: read it, never change it). */
+  get names(): readonly string[] {
+    return this.list;
+  }
+
   /** How many numbers are given (the largest + 1). */
   get size(): number {
     return this.list.length;

@@ -126,6 +126,10 @@ test('dvPort keys of the exporting switch name portgroups and VMs; exporter name
   assert.deepEqual([r[1]!.inPortgroup, r[1]!.outPortgroup, r[1]!.outVm, r[1]!.exporterName], ['dvs-prod-uplinks', 'db', 'db-01', '']);
   // Observation domain 8 of 10.0.0.22 is not the switch (only /7 is): no dvPort mapping, no CIDR: nothing.
   assert.deepEqual([r[2]!.inPortgroup, r[2]!.outPortgroup], ['', '']);
+  // The next batch starts clean: an exporter that speaks for no switch gets no port from the batch before.
+  const next = [flow({ exporter: '192.0.2.99', inIf: 10, outIf: 2, srcAddr: '192.0.2.1', dstAddr: '192.0.2.2' })];
+  e.enrich(next);
+  assert.deepEqual([next[0]!.inPortgroup, next[0]!.inVm, next[0]!.outPortgroup], ['', '', '']);
 });
 
 test('fallbacks: VLAN, then CIDR (longest prefix, IPv4 and IPv6); pcap flows too', () => {
