@@ -445,6 +445,8 @@ export class Enricher {
       const inIf = r.inIf;
       const outIf = r.outIf;
       const codes = sw.ports.codes;
+      // The in and out sides are written out twice on purpose: with a helper per side (taking the side's arrays) the
+      // daemon's main thread took 0.17 µs a flow more (mean of eight alternating bench/ingest pairs, higher in six).
       if (codes !== null) {
         const ci = inIf !== 0 && 2 * inIf < codes.length ? codes[2 * inIf + 1]! : 0;
         const co = outIf !== 0 && 2 * outIf < codes.length ? codes[2 * outIf + 1]! : 0;
