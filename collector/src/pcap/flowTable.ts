@@ -410,7 +410,6 @@ export class FlowTable {
   private readonly store = new FlowStore();
   private readonly flows = new FlowIndex();
   private readonly scratch = new FlowKey();
-  private nextKey: FlowKey | null = null;
   /** addBatch's keys (SK int32 each, as FlowKey.writeTo) and their overflow strings. */
   private batchKeys = new Int32Array(0);
   private batchX: string[] = [];
@@ -483,16 +482,17 @@ export class FlowTable {
     this.warmed = this.flows.warm(K, n, this.store.I) | 0;
     for (let i = 0; i < n; i++) {
       const r = results[i];
-      if (r.kind === 'ip' && r.fragment === null) this.nextKey = key.readFrom(K, i * SK, X[i]);
-      this.add(r, times[i], interfaces[i]);
+      this.account(r, times[i], interfaces[i], r.kind === 'ip' && r.fragment === null ? key.readFrom(K, i * SK, X[i]) : null);
     }
   }
 
   /** Accounts one packet seen at `ts` (ms since the epoch). */
   add(result: DecodeResult, ts: number, interfaceId = 0): void {
-    // (A key addBatch made for this packet: count() takes it instead of making it again.)
-    const pre = this.nextKey;
-    this.nextKey = null;
+    this.account(result, ts, interfaceId, null);
+  }
+
+  /** add(), with the packet's flow key when addBatch made it already (count() takes it instead of making it again). */
+  private account(result: DecodeResult, ts: number, interfaceId: number, pre: FlowKey | null): void {
     const st = this.stats;
     st.packets++;
     if (ts > this.now) this.now = ts;
