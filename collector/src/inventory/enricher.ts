@@ -71,15 +71,15 @@ interface PortHit {
 /**
  * A switch's dvPorts by key, looked up twice for every flow. vCenter numbers a switch's ports from 0, so the keys
  * index an array directly; a Map of the bench's 10,000 ports was the hottest spot of the daemon's enrichment (its
- * hash table and chains miss the CPU caches the decoder and ClickHouse's threads share). Sparse or odd keys keep the Map.
+ * hash table and chains miss the CPU caches the decoder and ClickHouse's threads share). Sparse or odd keys, or names
+ * without a number, keep the Map only.
  */
 class PortTable {
-  private readonly dense: Array<PortHit | undefined> | null = null;
   /**
-   * The dense table once more as numbers, two int32 a key: the portgroup's name number, then the VM's name number
-   * with the port's kind code above bit 20 (0: no port). 80 KB for 10,000 ports, where the PortHit objects and the
-   * array pointing at them take ten times that and were the daemon's enrichment misses. Null when some name has no
-   * number (a full numbering) or the keys are not dense.
+   * The ports as numbers, two int32 a key: the portgroup's name number, then the VM's name number with the port's
+   * kind code above bit 20 (0: no port). 80 KB for 10,000 ports, where PortHit objects and an array pointing at them
+   * take ten times that and were the daemon's enrichment misses. Null when some name has no number (a full
+   * numbering) or the keys are not dense.
    */
   readonly codes: Int32Array | null = null;
   constructor(private readonly map: Map<number, PortHit>) {
@@ -90,9 +90,6 @@ class PortTable {
       else if (k > max) max = k;
     }
     if (integers && max >= 0 && max < 1 << 20 && max < 8 * map.size + 1024) {
-      const dense = new Array<PortHit | undefined>(max + 1).fill(undefined);
-      for (const [k, v] of map) dense[k] = v;
-      this.dense = dense;
       let numbered = true;
       for (const v of map.values()) {
         if ((v.portgroupNo === 0 && v.portgroup !== '') || (v.vmNo === 0 && v.vm !== '') || v.vmNo >= KIND_SHIFT_VALUE) numbered = false;
@@ -113,10 +110,9 @@ class PortTable {
   has(key: number): boolean {
     return this.map.has(key);
   }
+  /** The port object: for tables without `codes`, and the rare direct-return leg. */
   get(key: number): PortHit | undefined {
-    const d = this.dense;
-    if (d === null) return this.map.get(key);
-    return key >= 0 && key < d.length ? d[key] : undefined;
+    return this.map.get(key);
   }
 }
 
