@@ -101,6 +101,39 @@ test('names are stored right whether the record gives their number or not, and p
   assert.deepEqual(rows2, again.map((r) => ({ p: r.inPortgroup, v: r.inVm })));
 });
 
+test('an insert of a writer block of flows is a Compact part; merged parts of 100,000 rows and more are Wide', async () => {
+  // schema/012: a capture's end inserts blocks of writer.batchRows flows, and a Wide part costs ~200 files each.
+  const rows = defaultConfig.writer.batchRows;
+  const now = Date.now();
+  const make = (k: number) => flowsToNative(Array.from({ length: rows }, (_, i) => flow({
+    first: now - 2000, last: now - 1000, srcAddr: `10.${k}.${(i >> 8) & 255}.${i & 255}`, dstAddr: `2001:db8:${k}::${i.toString(16)}`,
+    srcPort: 1024 + (i % 60000), dstPort: 443, bytes: 1000 + i, packets: 1 + (i % 7), source: 'pcap', nextHop: '192.0.2.1',
+    capture: `mirror-session-of-the-web-portgroup-${k}.pcap`, vmwVirtualObsId: `vds-observation-point-${i % 100}`,
+  })));
+  // The same block into a table of the same columns with ClickHouse's default thresholds: Wide, so the block is
+  // large enough for the setting to be what makes the difference.
+  await store.command('DROP TABLE IF EXISTS flows_part_control');
+  await store.command('CREATE TABLE flows_part_control AS flows ENGINE = MergeTree ORDER BY tuple()');
+  await store.command('TRUNCATE TABLE flows');
+  await store.command('SYSTEM STOP MERGES flows');
+  const parts = (table: string) => store.queryRows<{ part_type: string; rows: number }>(
+    `SELECT part_type, rows FROM system.parts WHERE database = currentDatabase() AND table = {t:String} AND active ORDER BY name`, { t: table });
+  try {
+    const block = make(1);
+    await store.insertNative('flows_part_control', flowColumns, block);
+    assert.deepEqual((await parts('flows_part_control')).map((p) => [p.part_type, Number(p.rows)]), [['Wide', rows]]);
+    await store.insertNative('flows', flowColumns, block);
+    await store.insertNative('flows', flowColumns, make(2));
+    assert.deepEqual((await parts('flows')).map((p) => [p.part_type, Number(p.rows)]), [['Compact', rows], ['Compact', rows]]);
+  } finally {
+    await store.command('SYSTEM START MERGES flows');
+    await store.command('DROP TABLE IF EXISTS flows_part_control');
+  }
+  await store.command('OPTIMIZE TABLE flows FINAL');
+  assert.deepEqual((await parts('flows')).map((p) => [p.part_type, Number(p.rows)]), [['Wide', 2 * rows]]);
+  await store.command('TRUNCATE TABLE flows');
+});
+
 test('rollups count flows, not rows', async () => {
   await store.command('TRUNCATE TABLE flows');
   for (const t of ['flows_1m', 'flows_5m', 'flows_1h']) await store.command(`TRUNCATE TABLE ${t}`);
