@@ -2,9 +2,8 @@
 // pcaps, writes synthetic Ethernet/IPv4/UDP pcaps around raw datagrams, and returns tshark's NetFlow/IPFIX
 // ("cflow") decode of each packet as JSON.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { tempDir as tempDirWithPrefix } from '../helpers/peers.ts';
 
 export interface CapturedDatagram {
   payload: Buffer;
@@ -84,7 +83,7 @@ export function tsharkCflow(pcapPath: string): Array<TsharkTree | undefined> {
 }
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'dvflow-decoders-'));
+  return tempDirWithPrefix('dvflow-decoders-');
 }
 
 /** Every cflow.* value under a tshark subtree (nested subtrees flattened; repeated fields become arrays). */

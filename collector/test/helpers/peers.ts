@@ -4,14 +4,20 @@
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import dgram from 'node:dgram';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const run = promisify(execFile);
 
+/** Temporary directories of this test process: removed when it exits, passed or failed. */
+const temps: string[] = [];
+
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (temps.length === 0) process.once('exit', () => { for (const d of temps) rmSync(d, { recursive: true, force: true }); });
+  temps.push(dir);
+  return dir;
 }
 
 /** A UDP port nobody listens on right now (never 23456: tests run beside a live daemon). */

@@ -1,9 +1,9 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, copyFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTempStore } from '../helpers/tempStore.ts';
+import { tempDir } from '../helpers/peers.ts';
 import { migrate, schemaDir, MigrationError, renderMigration, splitStatements } from '../../src/storage/migrator.ts';
 import { defaultConfig } from '../../src/config/config.ts';
 import { flowColumns, flowsToNative, newFlowBlock, type EnrichedFlow } from '../../src/storage/flowRows.ts';
@@ -32,7 +32,7 @@ test('migrations are recorded and not applied twice', async () => {
 });
 
 test('a failing migration names its file and statement', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dvflow-schema-'));
+  const dir = tempDir('dvflow-schema-');
   for (const f of ['001_flows.sql', '002_rollups.sql', '003_exporter_stats.sql']) copyFileSync(join(schemaDir, f), join(dir, f));
   writeFileSync(join(dir, '004_broken.sql'), 'CREATE TABLE ok_table (a UInt8) ENGINE = MergeTree ORDER BY a;\nCREATE TABLE broken (a NoSuchType) ENGINE = MergeTree ORDER BY a;\n');
   await assert.rejects(migrate(store, { cluster: '', retention: { ...defaultConfig.retention }, dir }), (e: Error) => {
