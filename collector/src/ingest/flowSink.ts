@@ -1,5 +1,6 @@
 // Where every flow record goes, whatever produced it (UDP collector, pcap ingest, tests): the enrichment stage
 // (portgroups, VIPs) and then the batch writer into `flows`. One path, so NetFlow and pcap flows look alike.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { DvflowConfig } from '../config/config.ts';
 import type { ClickHouseStore } from '../storage/clickhouseStore.ts';
@@ -17,12 +18,24 @@ export interface FlowSink {
   ingest(records: FlowRecord[]): void;
   /**
    * Enrich and queue records, waiting first while the queue is above half its limit: sources that can wait
-   * (a capture file) never lose records to a full queue.
+   * (a capture file) never lose records to a full queue. With `deferred`, the observer sees the batch only when
+   * observeDeferred(deferred) runs, after the batch is queued for writing.
    */
-  ingestPaced(records: FlowRecord[]): Promise<void>;
+  ingestPaced(records: FlowRecord[], deferred?: EnrichedFlow[][]): Promise<void>;
+  /**
+   * Shows the observer the batches ingestPaced deferred, in order, yielding to the event loop between them. A
+   * capture's end queues its last flows for writing first and starts their inserts, so ClickHouse writes them while
+   * the detectors look at them. bench/pcap's capture through the daemon: the last insert done 80-190 ms sooner after
+   * the last packet (4 pairs of runs of 4); whole ingest 2.73 → 2.66 s, medians of 8 alternating pairs (5 faster).
+   * Holding the batches costs some garbage collection (~0.1 s more CPU in all), which the overlap more than repays.
+   */
+  observeDeferred(deferred: EnrichedFlow[][]): Promise<void>;
   /** Swap the enrichment stage (inventory reload). */
   setEnrich(fn: EnrichFn | null): void;
-  /** Sees every batch after enrichment, before it is queued (the IDS flow detectors); must not throw. */
+  /**
+   * Sees every batch after enrichment (the IDS flow detectors): before it is queued, or after it for the batches
+   * ingestPaced deferred. Should not throw (a throw is logged; the records are stored all the same).
+   */
   setObserver(fn: ((records: readonly EnrichedFlow[]) => void) | null): void;
   close(): Promise<void>;
 }
@@ -41,7 +54,7 @@ export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig
     log.error({ err: e.message, rows }, 'insert into flows failed');
   });
   let droppedSeen = 0;
-  const ingest = (records: FlowRecord[]) => {
+  const ingest = (records: FlowRecord[], deferred?: EnrichedFlow[][]) => {
     if (enrich) {
       try {
         enrich(records);
@@ -50,13 +63,8 @@ export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig
         log.error({ err: (e as Error).message }, 'enrichment failed; storing records without names');
       }
     }
-    if (observe) {
-      try {
-        observe(records);
-      } catch (e) {
-        log.error({ err: (e as Error).message }, 'flow observer failed');
-      }
-    }
+    if (observe && deferred) deferred.push(records);
+    else if (observe) look(observe, records);
     for (const r of records) w.push(r);
     metrics.queueDepth.set({ table: 'flows' }, w.pendingRows);
     if (w.stats.rowsDropped !== droppedSeen) {
@@ -67,17 +75,33 @@ export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig
       droppedSeen = w.stats.rowsDropped;
     }
   };
+  const look = (fn: (records: readonly EnrichedFlow[]) => void, records: readonly EnrichedFlow[]) => {
+    try {
+      fn(records);
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'flow observer failed');
+    }
+  };
   const highWater = Math.max(1, Math.floor(config.writer.maxQueueRows / 2));
-  const ingestPaced = async (records: FlowRecord[]) => {
+  const ingestPaced = async (records: FlowRecord[], deferred?: EnrichedFlow[][]) => {
     while (w.pendingRows + records.length > highWater && w.pendingRows > 0) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    ingest(records);
+    ingest(records, deferred);
+  };
+  const observeDeferred = async (deferred: EnrichedFlow[][]) => {
+    for (let i = 0; i < deferred.length; i++) {
+      if (i > 0) await nextTurn();
+      // (The observer may have been swapped meanwhile: the current one sees them.)
+      if (observe) look(observe, deferred[i]!);
+    }
+    deferred.length = 0;
   };
   return {
     writer: w,
-    ingest,
+    ingest: (records) => ingest(records),
     ingestPaced,
+    observeDeferred,
     setEnrich: (fn) => {
       enrich = fn;
     },

@@ -25,8 +25,11 @@ export interface IngestOptions {
   exporter?: string;
   /** Records per onRecords call. Default 1000. */
   batchSize?: number;
-  /** Receives records in batches; a returned promise is awaited before reading on (back-pressure). */
-  onRecords: (records: FlowRecord[], infos: FlowInfo[]) => void | Promise<void>;
+  /**
+   * Receives records in batches; a returned promise is awaited before reading on (back-pressure). `atEnd`: handed over
+   * after the last packet, mostly the flows the capture's end closes (for a short capture, most of its flows).
+   */
+  onRecords: (records: FlowRecord[], infos: FlowInfo[], atEnd: boolean) => void | Promise<void>;
   onProgress?: (p: IngestProgress) => void;
   /**
    * Sees every packet with its decoding, in capture order (the packet detectors of the IDS). With
@@ -88,6 +91,7 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
   const progress = () => opts.onProgress?.({
     bytesRead: reader.bytesRead, totalBytes: reader.sourceSize, packets: table.stats.packets, flows: table.stats.flowsEmitted,
   });
+  let atEnd = false;
   const drain = async (force: boolean) => {
     if (records.length < batchSize && !(force && records.length > 0)) return;
     const all = records;
@@ -96,14 +100,14 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
     infos = [];
     let i = 0;
     for (; i + batchSize <= all.length; i += batchSize) {
-      await opts.onRecords(all.slice(i, i + batchSize), allInfos.slice(i, i + batchSize));
+      await opts.onRecords(all.slice(i, i + batchSize), allInfos.slice(i, i + batchSize), atEnd);
       // A capture's end hands over most of its flows at once (every flow still open): a turn of the event loop
       // between batches lets the daemon's other work (NetFlow sockets, HTTP, the writer starting the next insert
       // as one finishes) run instead of waiting for all of them.
       if (i + batchSize < all.length) await nextTurn();
     }
     if (i === all.length) return;
-    if (force) await opts.onRecords(all.slice(i), allInfos.slice(i));
+    if (force) await opts.onRecords(all.slice(i), allInfos.slice(i), atEnd);
     else {
       records = all.slice(i);
       infos = allInfos.slice(i);
@@ -148,6 +152,7 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
     complete = false;
     errors.push({ code: err.code, offset: err.offset, message: err.message });
   }
+  atEnd = true;
   while (table.flushSome(batchSize)) await drain(false);
   await drain(true);
   progress();

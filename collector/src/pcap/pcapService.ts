@@ -26,7 +26,7 @@ export interface PcapProgress {
 }
 
 export interface PcapIngestOptions {
-  sink: Pick<FlowSink, 'ingestPaced'>;
+  sink: Pick<FlowSink, 'ingestPaced' | 'observeDeferred' | 'writer'>;
   /** Mirror session name: written into every record's `capture` instead of the file name. */
   session?: string;
   /** The capture's name (default: the file's base name; required for streams, else 'capture'). */
@@ -126,6 +126,8 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
   const t0 = performance.now();
   const every = o.progressIntervalMs ?? 250;
   let lastProgress = -Infinity;
+  // The flows the capture's end hands over are queued for writing before the detectors see them (below).
+  const deferred: EnrichedFlow[][] = [];
   const summary = await ingestCapture(source, {
     capture: session ?? name,
     flowTable: { activeTimeoutMs: active * 1000, idleTimeoutMs: idle * 1000, nfpcapdCompat: o.nfpcapdCompat ?? false },
@@ -136,7 +138,7 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
     progressEveryPackets: 20_000,
     signal: o.signal,
     onPacket: o.onPacket,
-    onRecords: (records, infos) => {
+    onRecords: (records, infos, atEnd) => {
       // Received = stored now: retention (the TTL on time_received) counts from the ingest, so an old capture is
       // kept like fresh NetFlow instead of expiring on insert. first/last keep the packet times.
       const now = Date.now();
@@ -145,7 +147,7 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
         r.timeReceived = now;
         applyCaptureFacts(r, infos[i]);
       }
-      return o.sink.ingestPaced(records);
+      return o.sink.ingestPaced(records, atEnd ? deferred : undefined);
     },
     onProgress: o.onProgress && ((p) => {
       const now = performance.now();
@@ -155,6 +157,13 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
       o.onProgress!({ ...p, elapsedMs: Math.round(now - t0) });
     }),
   });
+  if (deferred.length > 0) {
+    // The last inserts start now: ClickHouse's threads write the capture's last flows while this one runs the
+    // detectors over them, instead of one after the other.
+    const written = o.sink.writer.flush();
+    await o.sink.observeDeferred(deferred);
+    await written;
+  }
   return { ...summary, name, session, activeTimeout: active, idleTimeout: idle, elapsedMs: Math.round(performance.now() - t0) };
 }
 

@@ -127,6 +127,26 @@ describe('captures into the store, with their capture facts', () => {
     assert.ok(Number(r.last) < Date.parse('2016-01-01'), 'first/last keep the packet times');
   });
 
+  it('the detectors see every flow once, the capture\'s last ones after they are queued for writing', async () => {
+    const batches: number[] = [];
+    const base = sink.writer.stats.rowsQueued;
+    let queuedAtEachLook: number[] = [];
+    sink.setObserver((records) => {
+      batches.push(records.length);
+      queuedAtEachLook.push(sink.writer.stats.rowsQueued - base);
+    });
+    try {
+      const s = await ingestCaptureInto(join(TESTDATA, 'ids/zeek/ssh_sshguess.pcap'), { sink, session: 'observed', active: 30, idle: 5 });
+      assert.equal(batches.reduce((a, b) => a + b, 0), s.flows, 'each flow seen once');
+      assert.equal(sink.writer.stats.rowsQueued - base, s.flows);
+      // The last batch was shown to the detectors after every flow had been queued (its insert already started).
+      assert.equal(queuedAtEachLook.at(-1), s.flows);
+    } finally {
+      sink.setObserver(null);
+      queuedAtEachLook = [];
+    }
+  });
+
   it('a damaged stream: the flows before the damage, the error with its offset', async () => {
     const cut = readFileSync(join(TESTDATA, 'ids/zeek/wikipedia.pcap')).subarray(0, 10_000);
     const s = await ingestCaptureInto((async function* () { yield cut; })(), { sink, name: 'cut-stream.pcap' });
