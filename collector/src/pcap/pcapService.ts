@@ -5,7 +5,7 @@
 // Used by `dvflow pcap` (directly, with --clickhouse-url), POST /api/v1/pcap and the drop folder.
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
-import type { FlowSink } from '../ingest/flowSink.ts';
+import { DeferredFlows, type FlowSink } from '../ingest/flowSink.ts';
 import type { CaptureFacts, EnrichedFlow } from '../storage/flowRows.ts';
 import type { CapturePacket, GrowingFile } from './captureReader.ts';
 import { ingestCapture, type IngestSummary } from './ingestCapture.ts';
@@ -127,7 +127,7 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
   const every = o.progressIntervalMs ?? 250;
   let lastProgress = -Infinity;
   // The flows the capture's end hands over are queued for writing before the detectors see them (below).
-  const deferred: EnrichedFlow[][] = [];
+  const deferred = new DeferredFlows();
   const summary = await ingestCapture(source, {
     capture: session ?? name,
     flowTable: { activeTimeoutMs: active * 1000, idleTimeoutMs: idle * 1000, nfpcapdCompat: o.nfpcapdCompat ?? false },
@@ -157,7 +157,7 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
       o.onProgress!({ ...p, elapsedMs: Math.round(now - t0) });
     }),
   });
-  if (deferred.length > 0) {
+  if (deferred.batches.length > 0) {
     // The last inserts start now: ClickHouse's threads write the capture's last flows while this one runs the
     // detectors over them, instead of one after the other.
     const written = o.sink.writer.flush();

@@ -3,7 +3,7 @@
 // packets (erspan.spanid, erspan.index / erspan.hw, gre.key, vlan.id, the outer ip.src/ip.dst), and the rest of
 // the record path: source, capture name, ingest time, timeouts, a damaged file.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
@@ -13,7 +13,8 @@ import { createFlowSink, type FlowSink } from '../../src/ingest/flowSink.ts';
 import { captureFacts, ingestCaptureInto, PcapService } from '../../src/pcap/pcapService.ts';
 import type { ClickHouseStore } from '../../src/storage/clickhouseStore.ts';
 import { openTempStore } from '../helpers/tempStore.ts';
-import { DECODE_FIELDS, TESTDATA, have, innermost, tshark } from './tools.ts';
+import { DECODE_FIELDS, TESTDATA, have, innermost, tmpDir, tshark } from './tools.ts';
+import { ether, ipv4, pcapFile, udp } from './packetBuilder.ts';
 
 const HAVE_TSHARK = have('tshark');
 
@@ -144,6 +145,36 @@ describe('captures into the store, with their capture facts', () => {
     } finally {
       sink.setObserver(null);
       queuedAtEachLook = [];
+    }
+  });
+
+  it('a capture\'s end holds back at most a writer block of flows from the detectors', async () => {
+    // 9,000 one-packet UDP flows, all still open when the capture ends: five batches handed over at its end.
+    const frames = Array.from({ length: 9000 }, (_, i) => ({
+      ts: 1_700_000_000_000 + i,
+      data: ether({ type: 0x0800, payload: ipv4({ src: `10.7.${i >> 8}.${i & 255}`, dst: '10.9.9.9', proto: 17, payload: udp(1024 + (i % 50000), 5000) }) }),
+    }));
+    const { dir, cleanup: rm } = tmpDir();
+    const file = join(dir, 'many-open-flows.pcap');
+    writeFileSync(file, pcapFile(frames));
+    const limit = 3000;
+    const small = createFlowSink({ store, config: { ...defaultConfig, writer: { ...defaultConfig.writer, batchRows: limit } },
+      log: pino({ level: 'silent' }), metrics: createCollectorMetrics() });
+    let seen = 0;
+    const heldAtLook: number[] = [];
+    small.setObserver((records) => {
+      heldAtLook.push(small.writer.stats.rowsQueued - seen); // queued, not yet shown to the detectors (this batch too)
+      seen += records.length;
+    });
+    try {
+      const s = await ingestCaptureInto(file, { sink: small, session: 'many-open' });
+      assert.equal(s.flows, 9000);
+      assert.equal(seen, 9000, 'each flow seen once');
+      assert.ok(Math.max(...heldAtLook) <= limit, `held back ${Math.max(...heldAtLook)} rows (limit ${limit})`);
+      assert.ok(heldAtLook.at(-1)! > 0, 'the last batch was queued before the detectors saw it');
+    } finally {
+      await small.close();
+      rm();
     }
   });
 
