@@ -148,7 +148,7 @@ describe('captures into the store, with their capture facts', () => {
     }
   });
 
-  it('a capture\'s end holds back at most a writer block of flows from the detectors', async () => {
+  it('a capture\'s end holds back at most two writer blocks of flows from the detectors', async () => {
     // 9,000 one-packet UDP flows, all still open when the capture ends: five batches handed over at its end.
     const frames = Array.from({ length: 9000 }, (_, i) => ({
       ts: 1_700_000_000_000 + i,
@@ -157,8 +157,9 @@ describe('captures into the store, with their capture facts', () => {
     const { dir, cleanup: rm } = tmpDir();
     const file = join(dir, 'many-open-flows.pcap');
     writeFileSync(file, pcapFile(frames));
-    const limit = 3000;
-    const small = createFlowSink({ store, config: { ...defaultConfig, writer: { ...defaultConfig.writer, batchRows: limit } },
+    const block = 3000;
+    const limit = 2 * block;
+    const small = createFlowSink({ store, config: { ...defaultConfig, writer: { ...defaultConfig.writer, batchRows: block } },
       log: pino({ level: 'silent' }), metrics: createCollectorMetrics() });
     let seen = 0;
     const heldAtLook: number[] = [];
