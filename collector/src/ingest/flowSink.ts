@@ -42,10 +42,26 @@ export interface FlowSink {
   close(): Promise<void>;
 }
 
-/** Batches whose turn with the observer ingestPaced put off, and their rows. */
+/** Batches whose turn with the observer ingestPaced put off, oldest first, and how many rows they hold. */
 export class DeferredFlows {
-  readonly batches: EnrichedFlow[][] = [];
-  rows = 0;
+  private readonly batches: EnrichedFlow[][] = [];
+  private held = 0;
+
+  get rows(): number {
+    return this.held;
+  }
+
+  add(batch: EnrichedFlow[]): void {
+    this.batches.push(batch);
+    this.held += batch.length;
+  }
+
+  /** The oldest batch, removed; undefined when none is left. */
+  take(): EnrichedFlow[] | undefined {
+    const b = this.batches.shift();
+    if (b !== undefined) this.held -= b.length;
+    return b;
+  }
 }
 
 export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig; log: Logger; metrics: CollectorMetrics; enrich?: EnrichFn | null }): FlowSink {
@@ -72,15 +88,10 @@ export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig
       }
     }
     if (observe && deferred) {
-      deferred.batches.push(records);
-      deferred.rows += records.length;
+      deferred.add(records);
       // Held records are memory (a capture's end can close half a million flows): two writer blocks' worth wait, the
       // two inserts the writer runs at once.
-      while (deferred.rows > 2 * config.writer.batchRows && deferred.batches.length > 0) {
-        const b = deferred.batches.shift()!;
-        deferred.rows -= b.length;
-        look(observe, b);
-      }
+      while (deferred.rows > 2 * config.writer.batchRows) look(observe, deferred.take()!);
     } else if (observe) look(observe, records);
     for (const r of records) w.push(r);
     metrics.queueDepth.set({ table: 'flows' }, w.pendingRows);
@@ -107,10 +118,8 @@ export function createFlowSink(o: { store: ClickHouseStore; config: DvflowConfig
     ingest(records, deferred);
   };
   const observeDeferred = async (deferred: DeferredFlows) => {
-    for (let first = true; deferred.batches.length > 0; first = false) {
+    for (let b = deferred.take(), first = true; b !== undefined; b = deferred.take(), first = false) {
       if (!first) await nextTurn();
-      const b = deferred.batches.shift()!;
-      deferred.rows -= b.length;
       // (The observer may have been swapped meanwhile: the current one sees them.)
       if (observe) look(observe, b);
     }

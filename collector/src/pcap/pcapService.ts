@@ -157,7 +157,7 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
       o.onProgress!({ ...p, elapsedMs: Math.round(now - t0) });
     }),
   });
-  if (deferred.batches.length > 0) {
+  if (deferred.rows > 0) {
     // The last inserts start now: ClickHouse's threads write the capture's last flows while this one runs the
     // detectors over them, instead of one after the other.
     const written = o.sink.writer.flush();
