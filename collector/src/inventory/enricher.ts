@@ -349,8 +349,8 @@ export class Enricher {
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       if (hasNames) {
-        const n = this.exporterNames.get(r.exporter);
-        if (n !== undefined) r.exporterName = n;
+        const name = this.exporterNames.get(r.exporter);
+        if (name !== undefined) r.exporterName = name;
       }
       let sw: SwitchIndex | undefined;
       let ik = 0;
