@@ -46,12 +46,17 @@ export interface BuiltIds {
   rules: RuleLoadStats | null;
 }
 
-export async function createIds(c: DvflowConfig['ids'], o: { store: IdsStore; dataDir: string | null; log?: Logger; flushMs?: number }): Promise<BuiltIds> {
+/**
+ * The packet detectors of the `ids` section: the built-in ones with their settings, then the rule files'. The daemon
+ * builds them twice: here for its status, and in the capture-reading thread (pcap/captureReadWorker.ts), which runs them.
+ */
+export async function createPacketDetectorsFromConfig(c: DvflowConfig['ids'], log?: Pick<Logger, 'warn' | 'info'>): Promise<{
+  packetDetectors: PacketDetector[];
+  rules: RuleLoadStats | null;
+}> {
   const settings = detectorSettings(c.detectors as Settings);
-  let flowDetectors;
   let packetDetectors: PacketDetector[];
   try {
-    flowDetectors = createFlowDetectors(settings.flow);
     packetDetectors = createPacketDetectors(settings.packet);
   } catch (e) {
     throw new IdsConfigError(`ids.detectors: ${(e as Error).message}`);
@@ -60,10 +65,22 @@ export async function createIds(c: DvflowConfig['ids'], o: { store: IdsStore; da
   if (c.rules.files.length) {
     const { detector, loaded } = await createRuleDetector(c.rules.files, c.rules.vars);
     rules = loaded.stats;
-    for (const e of loaded.errors.slice(0, 20)) o.log?.warn({ file: e.file, line: e.line }, `rule not loaded: ${e.message}`);
-    o.log?.info({ used: loaded.stats.used, skipped: loaded.stats.skipped, errors: loaded.stats.errors, skippedByReason: loaded.stats.skippedByReason }, 'IDS rule files loaded');
+    for (const e of loaded.errors.slice(0, 20)) log?.warn({ file: e.file, line: e.line }, `rule not loaded: ${e.message}`);
+    log?.info({ used: loaded.stats.used, skipped: loaded.stats.skipped, errors: loaded.stats.errors, skippedByReason: loaded.stats.skippedByReason }, 'IDS rule files loaded');
     packetDetectors = [...packetDetectors, detector];
   }
+  return { packetDetectors, rules };
+}
+
+export async function createIds(c: DvflowConfig['ids'], o: { store: IdsStore; dataDir: string | null; log?: Logger; flushMs?: number }): Promise<BuiltIds> {
+  const settings = detectorSettings(c.detectors as Settings);
+  let flowDetectors;
+  try {
+    flowDetectors = createFlowDetectors(settings.flow);
+  } catch (e) {
+    throw new IdsConfigError(`ids.detectors: ${(e as Error).message}`);
+  }
+  const { packetDetectors, rules } = await createPacketDetectorsFromConfig(c, o.log);
   let userRules: UserRuleStore;
   try {
     userRules = UserRuleStore.inDataDir(c.userAlerts, o.dataDir);

@@ -3,17 +3,25 @@
 // or lose flows. Windows run on event time. Each source keeps its own clock (live NetFlow, each capture being read),
 // and detectors drop state older than the slowest clock's window: a capture of last year's traffic read while live
 // flows arrive keeps its windows until it ends, instead of losing them to the live clock.
-import type { Logger } from 'pino';
 import type { EnrichedFlow } from '../storage/flowRows.ts';
 import type { CapturePacket } from '../pcap/captureReader.ts';
 import type { DecodeResult } from '../pcap/packetDecoder.ts';
-import type { AlertManager } from './alertManager.ts';
 import type { AlertCandidate, FlowDetector, PacketDetector } from './idsTypes.ts';
 
 export interface IdsEngineStats {
   flows: number;
   packets: number;
   detectorErrors: Record<string, number>;
+}
+
+/** Where the engine's alert candidates go: the alert manager, or (in the capture-reading thread) a relay to it. */
+export interface AlertSink {
+  offer(c: AlertCandidate, capture?: string): unknown;
+}
+
+/** Where detector failures are logged: pino's logger, or (in the capture-reading thread) a relay to it. */
+export interface ErrorLog {
+  error(obj: object, msg: string): void;
 }
 
 /** How often (event time) detectors drop old state. */
@@ -28,8 +36,8 @@ export class IdsEngine {
   constructor(
     readonly flowDetectors: readonly FlowDetector[],
     readonly packetDetectors: readonly PacketDetector[],
-    readonly alerts: AlertManager,
-    private readonly log?: Logger,
+    readonly alerts: AlertSink,
+    private readonly log?: ErrorLog,
   ) {}
 
   /** Run the flow detectors on a batch (after enrichment, so VIPs and portgroups are known). */
@@ -79,7 +87,7 @@ export class IdsEngine {
 
   /** The capture ended: detectors report what only the end tells; its clock no longer holds expiry back. */
   finishCapture(capture: string): void {
-    this.clocks.delete(`pcap:${capture}`);
+    this.captureEnded(capture);
     const emit = (c: AlertCandidate) => this.alerts.offer(c, capture);
     for (const d of this.packetDetectors) {
       try {
@@ -88,6 +96,17 @@ export class IdsEngine {
         this.failed(d.id, e);
       }
     }
+  }
+
+  /** The capture ended (its packets were seen by the capture-reading thread's detectors): its clock no longer holds expiry back. */
+  captureEnded(capture: string): void {
+    this.clocks.delete(`pcap:${capture}`);
+  }
+
+  /** Counts from the capture-reading thread's packet detectors: packets seen since its last report, errors per detector so far. */
+  addPacketStats(packets: number, detectorErrors: Readonly<Record<string, number>>): void {
+    this.stats.packets += packets;
+    Object.assign(this.stats.detectorErrors, detectorErrors);
   }
 
   private advance(source: string, newest: number): void {
