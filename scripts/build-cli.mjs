@@ -25,7 +25,8 @@ for (const pkg of ['package.json', 'collector/package.json', 'web/package.json']
 rmSync(out, { recursive: true, force: true });
 try {
   await build({
-    entryPoints: { main: join(root, 'collector', 'src', 'cli', 'main.ts') },
+    // The capture-reading thread's module is a worker's entry point (pcap/captureReadThread.ts starts it beside the chunks).
+    entryPoints: { main: join(root, 'collector', 'src', 'cli', 'main.ts'), captureReadWorker: join(root, 'collector', 'src', 'pcap', 'captureReadWorker.ts') },
     outdir: out,
     bundle: true,
     splitting: true, // the commands load the daemon, the query engine and the web server lazily: so does the bundle

@@ -302,6 +302,15 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
     const sink = createFlowSink({ store, config, log, metrics: createCollectorMetrics(), enrich: (r) => inventory.enricher.enrich(r) });
     const ids = config.ids.enabled ? (await createIds(config.ids, { store, dataDir: config.data, log })).ids : null;
     if (ids) sink.setObserver((records) => ids.engine.onFlows(records));
+    // Files are read and decoded on a thread of their own, as the daemon does (its packet detectors alert here).
+    const { CaptureReadThread } = await import('../pcap/captureReadThread.ts');
+    const { readsOnThread } = await import('../pcap/ingestCapture.ts');
+    const readThread = config.pcap.readThread ? new CaptureReadThread({
+      ids: ids ? config.ids : null, log,
+      onAlert: (c, capture) => ids?.engine.alerts.offer(c, capture),
+      onIdsStats: (packets, errors) => ids?.engine.addPacketStats(packets, errors),
+    }) : null;
+    void readThread?.warm();
     try {
       for (const file of files) {
         const pre = await precheck(file);
@@ -311,12 +320,14 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
         }
         progress.begin(file, pre.size, false);
         const capture = o.session || basename(file);
+        const thread = readThread && readsOnThread(file, { nfpcapdCompat: o.nfpcapdCompat }) ? readThread : null;
         const summary = await ingestCaptureInto(file, {
           sink, session: o.session, active: o.active ?? config.pcap.activeTimeout, idle: o.idle ?? config.pcap.idleTimeout,
-          nfpcapdCompat: o.nfpcapdCompat, onPacket: ids?.engine.packetHook(capture) ?? undefined,
+          nfpcapdCompat: o.nfpcapdCompat, readThread: thread, onPacket: thread ? undefined : (ids?.engine.packetHook(capture) ?? undefined),
           onProgress: (p) => progress.ingested(p),
         });
-        ids?.engine.finishCapture(capture);
+        if (thread) ids?.engine.captureEnded(capture);
+        else ids?.engine.finishCapture(capture);
         const t0 = performance.now();
         await sink.writer.flush();
         summary.elapsedMs += Math.round(performance.now() - t0);
@@ -324,6 +335,7 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
         done({ file, summary, error: null });
       }
     } finally {
+      await readThread?.close();
       await sink.close();
       await ids?.close();
     }

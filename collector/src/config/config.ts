@@ -88,6 +88,11 @@ export interface DvflowConfig {
     /** Flow timeouts for captures, seconds: a flow ends after this long (active) or this long without a packet (idle). nfpcapd's -e defaults. */
     activeTimeout: number;
     idleTimeout: number;
+    /**
+     * Read capture files (file reads, gzip, the pcap/pcapng parsers) on a thread of their own, beside the thread that
+     * decodes packets and keeps the flow table. false: both on the main thread.
+     */
+    readThread: boolean;
   };
   /** Intrusion detection (README "Intrusion detection"). */
   ids: {
@@ -124,7 +129,7 @@ export const defaultConfig: DvflowConfig = {
     exporter_stats: '90 DAY',
     alerts: '365 DAY',
   },
-  pcap: { watch: '', afterIngest: 'move', maxUploadBytes: 4 * 1024 ** 3, activeTimeout: 300, idleTimeout: 60 },
+  pcap: { watch: '', afterIngest: 'move', maxUploadBytes: 4 * 1024 ** 3, activeTimeout: 300, idleTimeout: 60, readThread: true },
   ids: {
     enabled: true,
     suppressionMinutes: 10,

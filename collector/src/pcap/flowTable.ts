@@ -17,6 +17,9 @@
 // headers, 802.1ad tags, GRE options, ERSPAN, VXLAN or Geneve (see test/pcap/nfpcapd.test.ts).
 import { emptyFlowRecord, type FlowRecord } from '../flow/flowRecord.ts';
 import { type DecodeResult, type DecodedPacket, type EncapInfo, type EncapKind, formatIp } from './packetDecoder.ts';
+import {
+  D_FIELDS, D_FLAGS, D_ICMP_PROTO, D_IFACE, D_IPLEN, D_KINDS, D_RAW, D_TTL_FLAGS_TOS, F_ENCAP, F_RAW, KIND_NAMES, packedEncap, type DecodedBatch,
+} from './decodedBatch.ts';
 
 export const END_IDLE = 1;
 export const END_ACTIVE = 2;
@@ -85,7 +88,7 @@ export interface FlowTableStats {
 }
 
 /** A flow's identity as numbers (no strings on the per-packet path): 5-tuple, VLANs, tunnel context. */
-class FlowKey {
+export class FlowKey {
   hash = 0;
   /** proto | ipVersion << 8 */
   p = 0;
@@ -223,6 +226,8 @@ function mix(h: number, v: number): number {
 // front of it. nfpcapd itself walks its whole flow tree for expiry.
 const SI = 32; // int32 slots per flow; key in 0–17 (as FlowKey.writeTo)
 const SK = 18; // int32 slots of a key (FlowKey.writeTo)
+/** int32 words of a flow key as FlowKey.writeTo lays it out. */
+export const KEY_WORDS = SK;
 const I_FLAGSTTL = 22; // TCP flags | min TTL << 8 | max TTL << 16
 const I_LIVE = 23;
 const SF = 16; // float64 slots per flow (the same 128 bytes)
@@ -486,6 +491,62 @@ export class FlowTable {
     }
   }
 
+  /**
+   * addBatch for packets decoded on another thread (decodedBatch.ts): the same accounting, from the packed keys and
+   * fields. `rawDecoded[j]` is the decoding of the batch's raw packet j (made on this thread).
+   */
+  addPacked(b: DecodedBatch, rawDecoded: readonly DecodeResult[]): void {
+    const n = b.n;
+    const K = b.keys;
+    const D = b.ints;
+    const T = b.f64;
+    const xs = b.xs;
+    const key = this.scratch;
+    this.warmed = this.flows.warm(K, n, this.store.I) | 0;
+    for (let i = 0, o = 0; i < n; i++, o += D_FIELDS) {
+      const flags = D[o + D_FLAGS];
+      const ts = T[i * 3];
+      if (flags & F_RAW) {
+        this.account(rawDecoded[D[o + D_RAW]], ts, D[o + D_IFACE], null);
+        continue;
+      }
+      const st = this.stats;
+      st.packets++;
+      if (ts > this.now) this.now = ts;
+      if (flags & F_ENCAP) {
+        for (let c = D[o + D_KINDS]; c !== 0; c >>>= 4) {
+          const k = KIND_NAMES[(c & 15) - 1];
+          st.byEncap[k] = (st.byEncap[k] ?? 0) + 1;
+        }
+      } else st.byEncap.none = (st.byEncap.none ?? 0) + 1;
+      key.readFrom(K, i * SK, xs === null ? '' : xs[i]);
+      const bytes = D[o + D_IPLEN];
+      st.flowPackets++;
+      st.bytes += bytes;
+      let f = this.flows.find(key, this.store);
+      if (f !== NIL && !this.compat) {
+        const F = this.store.F;
+        if (ts - F[f * SF + F_LAST] > this.idle) {
+          this.end(f, END_IDLE);
+          f = NIL;
+        } else if (ts - F[f * SF + F_FIRST] > this.active) {
+          this.end(f, END_ACTIVE);
+          f = NIL;
+        }
+      }
+      const tft = D[o + D_TTL_FLAGS_TOS];
+      const ip = D[o + D_ICMP_PROTO];
+      if (f === NIL) {
+        f = this.link(this.fill(key, ip & 0xff, (ip >>> 8) & 0xff, (tft >>> 16) & 0xff, T[i * 3 + 1], T[i * 3 + 2],
+          flags & F_ENCAP ? packedEncap(b, i) : null, D[o + D_IFACE], ts));
+      }
+      const tcpFlags = (tft >>> 8) & 0xff;
+      this.updateWith(f, tft & 0xff, tcpFlags, ts, bytes);
+      if (this.tcpEnd && (ip >>> 16) === 6 && (tcpFlags & 0x05) !== 0) this.end(f, END_TCP);
+      if (this.now - this.lastSweep >= this.sweepEvery) this.sweep(this.now);
+    }
+  }
+
   /** Accounts one packet seen at `ts` (ms since the epoch). */
   add(result: DecodeResult, ts: number, interfaceId = 0): void {
     this.account(result, ts, interfaceId, null);
@@ -587,18 +648,21 @@ export class FlowTable {
   }
 
   private update(f: number, pkt: DecodedPacket, ts: number, bytes: number): void {
+    this.updateWith(f, pkt.ttl, pkt.tcpFlags, ts, bytes);
+  }
+
+  private updateWith(f: number, ttl: number, tcpFlags: number, ts: number, bytes: number): void {
     const I = this.store.I;
     const F = this.store.F;
     const d = f * SF;
     F[d + F_PACKETS]++;
     F[d + F_BYTES] += bytes;
     const ft = I[f * SI + I_FLAGSTTL];
-    const ttl = pkt.ttl;
     let min = (ft >>> 8) & 0xff;
     let max = ft >>> 16;
     if (ttl < min) min = ttl;
     if (ttl > max) max = ttl;
-    I[f * SI + I_FLAGSTTL] = ((ft | pkt.tcpFlags) & 0xff) | (min << 8) | (max << 16);
+    I[f * SI + I_FLAGSTTL] = ((ft | tcpFlags) & 0xff) | (min << 8) | (max << 16);
     if (ts > F[d + F_LAST]) F[d + F_LAST] = ts;
     else if (ts < F[d + F_FIRST]) F[d + F_FIRST] = ts;
   }

@@ -1,4 +1,5 @@
 // One capture file in, flow records out: reader → packet decoder → flow table → the caller's sink, with progress.
+// Given a readThread (captureReadThread.ts), a file's reading and decoding run on that thread and the flow table here.
 // A damaged capture is not a failure of the ingest: the flows from before the damage are emitted and the summary
 // names the error and its offset.
 import { basename } from 'node:path';
@@ -6,6 +7,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FlowRecord } from '../flow/flowRecord.ts';
 import { CaptureError, CaptureReader, type CaptureFormat, type CapturePacket, type CaptureReaderOptions } from './captureReader.ts';
 import { decodePacketAt, type DecodeResult } from './packetDecoder.ts';
+import type { CaptureReadThread, RemoteCapture } from './captureReadThread.ts';
+import { PACKET_I32 } from './packetBatch.ts';
 import { FlowTable, type FlowInfo, type FlowTableOptions, type FlowTableStats } from './flowTable.ts';
 
 export interface IngestProgress {
@@ -36,6 +39,11 @@ export interface IngestOptions {
    * `reader.reuseBuffers`, `packet.buf` (and the decoding's views) are valid during the call only.
    */
   onPacket?: (packet: CapturePacket, decoded: DecodeResult) => void;
+  /**
+   * Read and decode a capture file on this thread (see readsOnThread for which), with its packet detectors: this thread
+   * then keeps the flow table and does whatever onRecords does while the next packets are read and decoded.
+   */
+  readThread?: CaptureReadThread | null;
   /** Call onProgress every this many packets (and once at the end). Default 100000. */
   progressEveryPackets?: number;
   signal?: AbortSignal;
@@ -67,6 +75,15 @@ export interface IngestSummary {
   complete: boolean;
 }
 
+/**
+ * Whether ingestCapture, given a readThread, reads this source there: a file, not one still being written (uploads), not
+ * with nfpcapd's flows (their own path in the flow table), and with no packet hook of the caller's (the hook runs on
+ * this thread; the thread's own packet detectors see the packets instead).
+ */
+export function readsOnThread(source: string | AsyncIterable<Uint8Array>, o: { follow?: unknown; nfpcapdCompat?: boolean; onPacket?: unknown }): boolean {
+  return typeof source === 'string' && !o.follow && !o.nfpcapdCompat && !o.onPacket;
+}
+
 /** Ingests a capture file, or a stream of its bytes (then name it with `capture`). */
 export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, opts: IngestOptions): Promise<IngestSummary> {
   const capture = opts.capture ?? (typeof source === 'string' ? basename(source) : 'capture');
@@ -84,7 +101,10 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
       infos.push(info);
     },
   });
-  const reader = new CaptureReader(source, opts.reader);
+  const { follow, reuseBuffers: _reuse, ...readerOptions } = opts.reader ?? {};
+  const remote: RemoteCapture | null = opts.readThread && readsOnThread(source, { follow, nfpcapdCompat: opts.flowTable?.nfpcapdCompat, onPacket: opts.onPacket })
+    ? opts.readThread.open(source as string, capture, readerOptions, true) : null;
+  const reader = remote ?? new CaptureReader(source, opts.reader);
   const errors: IngestError[] = [];
   let complete = true;
   let nextProgress = every;
@@ -117,34 +137,52 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
   const decoded: DecodeResult[] = [];
   let times = new Float64Array(0);
   let ifaces = new Int32Array(0);
+  // After each batch: records out, progress, abort. True: stop reading.
+  const afterBatch = async (): Promise<boolean> => {
+    if (records.length >= batchSize) await drain(false);
+    if (table.stats.packets >= nextProgress) {
+      nextProgress = table.stats.packets + every;
+      progress();
+    }
+    if (!opts.signal?.aborted) return false;
+    complete = false;
+    errors.push({ code: 'aborted', offset: reader.bytesParsed, message: `ingest of ${capture} aborted` });
+    return true;
+  };
+  const onPacket = opts.onPacket;
   try {
-    for await (const batch of reader.batches()) {
-      const onPacket = opts.onPacket;
-      const n = batch.length;
-      if (times.length < n) {
-        times = new Float64Array(n);
-        ifaces = new Int32Array(n);
+    if (remote) {
+      // Decoded on the reading thread: the flow table takes the packed packets; raw ones are decoded here.
+      const rawDecoded: DecodeResult[] = [];
+      for await (const b of remote.batches()) {
+        const r = b.raw;
+        if (r) {
+          for (let j = 0, k = 0; j < r.n; j++, k += PACKET_I32) rawDecoded[j] = decodePacketAt(r.bytes, r.i32[k], r.i32[k + 1], r.i32[k + 3], r.i32[k + 2]);
+          rawDecoded.length = r.n;
+        }
+        table.addPacked(b, rawDecoded);
+        rawDecoded.length = 0;
+        if (await afterBatch()) break;
       }
-      for (let i = 0; i < n; i++) {
-        const p = batch[i];
-        const d = decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen);
-        // (The packet detectors see every packet of the batch before the flow table does: neither reads the other.)
-        if (onPacket) onPacket(p, d);
-        decoded[i] = d;
-        times[i] = p.ts;
-        ifaces[i] = p.interfaceId;
-      }
-      table.addBatch(decoded, times, ifaces, n);
-      decoded.length = 0;
-      if (records.length >= batchSize) await drain(false);
-      if (table.stats.packets >= nextProgress) {
-        nextProgress = table.stats.packets + every;
-        progress();
-      }
-      if (opts.signal?.aborted) {
-        complete = false;
-        errors.push({ code: 'aborted', offset: reader.bytesParsed, message: `ingest of ${capture} aborted` });
-        break;
+    } else {
+      for await (const batch of (reader as CaptureReader).batches()) {
+        const n = batch.length;
+        if (times.length < n) {
+          times = new Float64Array(n);
+          ifaces = new Int32Array(n);
+        }
+        for (let i = 0; i < n; i++) {
+          const p = batch[i];
+          const d = decodePacketAt(p.buf, p.start, p.caplen, p.linkType, p.origLen);
+          // (The packet detectors see every packet of the batch before the flow table does: neither reads the other.)
+          if (onPacket) onPacket(p, d);
+          decoded[i] = d;
+          times[i] = p.ts;
+          ifaces[i] = p.interfaceId;
+        }
+        table.addBatch(decoded, times, ifaces, n);
+        decoded.length = 0;
+        if (await afterBatch()) break;
       }
     }
   } catch (err) {

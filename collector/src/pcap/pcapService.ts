@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { DeferredFlows, type FlowSink } from '../ingest/flowSink.ts';
 import type { CaptureFacts, EnrichedFlow } from '../storage/flowRows.ts';
 import type { CapturePacket, GrowingFile } from './captureReader.ts';
-import { ingestCapture, type IngestSummary } from './ingestCapture.ts';
+import type { CaptureReadThread } from './captureReadThread.ts';
+import { ingestCapture, readsOnThread, type IngestSummary } from './ingestCapture.ts';
 import type { FlowInfo } from './flowTable.ts';
 import type { DecodeResult } from './packetDecoder.ts';
 
@@ -48,6 +49,8 @@ export interface PcapIngestOptions {
    * recycled): copy what must be kept.
    */
   onPacket?: (packet: CapturePacket, decoded: DecodeResult) => void;
+  /** Read capture files (not streams or files still being written) on this thread: see ingestCapture. */
+  readThread?: CaptureReadThread | null;
 }
 
 export interface PcapSummary extends IngestSummary {
@@ -138,6 +141,7 @@ export async function ingestCaptureInto(source: string | AsyncIterable<Uint8Arra
     progressEveryPackets: 20_000,
     signal: o.signal,
     onPacket: o.onPacket,
+    readThread: o.readThread,
     onRecords: (records, infos, atEnd) => {
       // Received = stored now: retention (the TTL on time_received) counts from the ingest, so an old capture is
       // kept like fresh NetFlow instead of expiring on insert. first/last keep the packet times.
@@ -178,11 +182,18 @@ export interface PcapServiceOptions {
   concurrency?: number;
   /** Packet-level detections (the IDS): a per-capture packet hook, and the capture's end. */
   packets?: PacketObserver | null;
+  /**
+   * Read capture files on this thread (see ingestCapture); its packet detectors must be the IDS's (the thread is then
+   * used only when it runs them, or when there is no IDS).
+   */
+  readThread?: CaptureReadThread | null;
 }
 
 export interface PacketObserver {
   hook(capture: string): ((packet: CapturePacket, decoded: DecodeResult) => void) | null;
   finish(capture: string): void;
+  /** The capture was read on the capture-reading thread, whose own packet detectors saw its packets and its end. */
+  ended(capture: string): void;
 }
 
 /**
@@ -208,13 +219,17 @@ export class PcapService {
     this.running++;
     try {
       const capture = opts.session || opts.name || (typeof source === 'string' ? basename(source) : 'capture');
-      const ids = this.o.packets?.hook(capture) ?? null;
+      // On the capture-reading thread when it can (its packet detectors then see the packets), else here.
+      const rt = this.o.readThread;
+      const thread = rt && (rt.detects || !this.o.packets) && readsOnThread(source, opts) ? rt : null;
+      const ids = thread ? null : (this.o.packets?.hook(capture) ?? null);
       const own = opts.onPacket;
       const onPacket = ids && own ? (p: CapturePacket, d: DecodeResult) => { own(p, d); ids(p, d); } : (ids ?? own);
       const summary = await ingestCaptureInto(source, {
-        ...opts, onPacket, sink: this.o.sink, active: opts.active ?? this.o.config.activeTimeout, idle: opts.idle ?? this.o.config.idleTimeout,
+        ...opts, onPacket, readThread: thread, sink: this.o.sink, active: opts.active ?? this.o.config.activeTimeout, idle: opts.idle ?? this.o.config.idleTimeout,
       });
-      this.o.packets?.finish(capture);
+      if (thread) this.o.packets?.ended(capture);
+      else this.o.packets?.finish(capture);
       // Queued rows are written before the caller hears "done": a query right after sees every flow.
       const t0 = performance.now();
       await this.o.sink.writer.flush();
