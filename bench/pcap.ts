@@ -8,8 +8,9 @@
 // 2. Read it once so every path starts from the page cache.
 // 3. `runs` rounds, each timing in turn (each in its own process, wall clock):
 //    - `nfpcapd -r FILE -w DIR -e 300,60` (its default timeouts);
-//    - dvflow's read → decode → flow table with no storage (`ingestCapture`), with dvflow's flow rules, then with
-//      nfpcapd's (`nfpcapdCompat`, to show equal flow counts);
+//    - dvflow's read → decode → flow table with no storage (`ingestCapture`), with dvflow's flow rules (read and
+//      decoded on the capture-reading thread, as the daemon does), then with nfpcapd's (`nfpcapdCompat`, to show
+//      equal flow counts; that path stays on one thread);
 //    - `dvflow pcap FILE` against a fresh `dvflow start` (empty store, started and idle before the clock starts):
 //      the default on one host, where the daemon is told the file's path and reads it where it is;
 //    - the same with `--upload`: the bytes sent over HTTP and spooled, as for a daemon on another machine.
@@ -29,6 +30,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { makeCapture } from './makeCapture.ts';
 import { ingestCapture } from '../collector/src/pcap/ingestCapture.ts';
+import { CaptureReadThread } from '../collector/src/pcap/captureReadThread.ts';
 import { freeUdpPort, nfdumpTotals } from '../collector/test/helpers/peers.ts';
 import { freeTcpPort } from '../collector/test/helpers/cliDaemon.ts';
 import { median } from './stats.ts';
@@ -58,12 +60,17 @@ interface Totals {
 // ---- child: the pure path --------------------------------------------------------------------------------------
 
 if (args.pure) {
+  // As the daemon reads: on its capture-reading thread (started with the daemon, so before the clock here), except
+  // nfpcapd's flows, which take the flow table's own path on the calling thread.
+  const thread = args.compat ? null : new CaptureReadThread();
+  await thread?.warm();
   const t0 = performance.now();
   let flows = 0;
   let packets = 0;
   let bytes = 0;
   const s = await ingestCapture(args.pure, {
     reader: { reuseBuffers: true }, // as the daemon reads
+    readThread: thread,
     flowTable: { nfpcapdCompat: args.compat, activeTimeoutMs: 300_000, idleTimeoutMs: 60_000 },
     onRecords: (rs) => {
       flows += rs.length;
@@ -73,7 +80,9 @@ if (args.pure) {
       }
     },
   });
-  process.stdout.write(`${JSON.stringify({ flows, packets, bytes, readPackets: s.packets, fileBytes: s.fileBytes, ms: performance.now() - t0 })}\n`);
+  const ms = performance.now() - t0;
+  await thread?.close();
+  process.stdout.write(`${JSON.stringify({ flows, packets, bytes, readPackets: s.packets, fileBytes: s.fileBytes, ms })}\n`);
   process.exit(0);
 }
 
