@@ -523,17 +523,7 @@ export class FlowTable {
       const bytes = D[o + D_IPLEN];
       st.flowPackets++;
       st.bytes += bytes;
-      let f = this.flows.find(key, this.store);
-      if (f !== NIL && !this.compat) {
-        const F = this.store.F;
-        if (ts - F[f * SF + F_LAST] > this.idle) {
-          this.end(f, END_IDLE);
-          f = NIL;
-        } else if (ts - F[f * SF + F_FIRST] > this.active) {
-          this.end(f, END_ACTIVE);
-          f = NIL;
-        }
-      }
+      let f = this.current(key, ts);
       const tft = D[o + D_TTL_FLAGS_TOS];
       const ip = D[o + D_ICMP_PROTO];
       if (f === NIL) {
@@ -628,21 +618,27 @@ export class FlowTable {
       return NIL;
     }
     const key = pre ?? this.scratch.set(pkt, !this.compat);
-    let f = this.flows.find(key, this.store);
-    if (f !== NIL && !this.compat) {
-      const F = this.store.F;
-      if (ts - F[f * SF + F_LAST] > this.idle) {
-        this.end(f, END_IDLE);
-        f = NIL;
-      } else if (ts - F[f * SF + F_FIRST] > this.active) {
-        this.end(f, END_ACTIVE);
-        f = NIL;
-      }
-    }
+    let f = this.current(key, ts);
     if (f === NIL) f = this.link(this.newFlow(key, pkt, ts, interfaceId));
     this.update(f, pkt, ts, bytes);
     if (this.tcpEnd && pkt.proto === 6 && (pkt.tcpFlags & 0x05) !== 0) {
       this.end(f, END_TCP);
+    }
+    return f;
+  }
+
+  /** The flow of `key` that a packet at `ts` belongs to, or NIL; one idle or active for too long is ended first. */
+  private current(key: FlowKey, ts: number): number {
+    const f = this.flows.find(key, this.store);
+    if (f === NIL || this.compat) return f;
+    const F = this.store.F;
+    if (ts - F[f * SF + F_LAST] > this.idle) {
+      this.end(f, END_IDLE);
+      return NIL;
+    }
+    if (ts - F[f * SF + F_FIRST] > this.active) {
+      this.end(f, END_ACTIVE);
+      return NIL;
     }
     return f;
   }
