@@ -9,9 +9,7 @@ import type { Logger } from 'pino';
 import type { DvflowConfig } from '../config/config.ts';
 import type { AlertCandidate } from '../ids/idsTypes.ts';
 import { CaptureError, type CaptureErrorCode, type CaptureFormat, type CaptureReaderOptions } from './captureReader.ts';
-import { checkPacketBatch } from './packetBatch.ts';
-import { D_FIELDS, type DecodedBatch } from './decodedBatch.ts';
-import { KEY_WORDS } from './flowTable.ts';
+import { checkDecodedBatch, type DecodedBatch } from './decodedBatch.ts';
 
 /** What the worker is started with. */
 export interface CaptureReadWorkerData {
@@ -44,8 +42,8 @@ export type ToReadWorker =
    */
   | {
     t: 'read'; id: number; path: string; reader: Omit<CaptureReaderOptions, 'follow' | 'reuseBuffers'>; taken: Int32Array;
-    /** The capture's name (the packet detectors' alerts carry it) and whether flow keys hold VLANs and tunnels. */
-    capture: string; withContext: boolean;
+    /** The capture's name (the packet detectors' alerts carry it). */
+    capture: string;
   }
   | { t: 'stop'; id: number };
 
@@ -137,15 +135,6 @@ export class RemoteCapture implements Counters {
   }
 }
 
-function checkDecodedBatch(b: DecodedBatch): void {
-  const n = b.n;
-  if (!(Number.isInteger(n) && n >= 0 && b.keys.length === n * KEY_WORDS && b.ints.length === n * D_FIELDS && b.f64.length === n * 3
-    && (b.xs === null || b.xs.length === n))) {
-    throw new RangeError(`decoded batch of ${n} packets has ${b.keys.length} key words, ${b.ints.length} fields and ${b.f64.length} times`);
-  }
-  if (b.raw) checkPacketBatch(b.raw);
-}
-
 function workerUrl(): URL {
   return new URL(import.meta.url.endsWith('.ts') ? './captureReadWorker.ts' : './captureReadWorker.js', import.meta.url);
 }
@@ -172,13 +161,13 @@ export class CaptureReadThread {
   }
 
   /** Starts reading the capture file at `path`; take its packets with batches(). */
-  open(path: string, capture: string, reader: Omit<CaptureReaderOptions, 'follow' | 'reuseBuffers'> = {}, withContext = true): RemoteCapture {
+  open(path: string, capture: string, reader: Omit<CaptureReaderOptions, 'follow' | 'reuseBuffers'> = {}): RemoteCapture {
     const w = this.start();
     const id = this.nextId++;
     const c = new RemoteCapture(id, (m) => this.worker?.postMessage(m), (i) => this.forget(i));
     this.captures.set(id, c);
     if (this.captures.size === 1) w.ref();
-    w.postMessage({ t: 'read', id, path, reader, taken: c.taken, capture, withContext } satisfies ToReadWorker);
+    w.postMessage({ t: 'read', id, path, reader, taken: c.taken, capture } satisfies ToReadWorker);
     return c;
   }
 

@@ -69,10 +69,10 @@ async function read(m: Extract<ToReadWorker, { t: 'read' }>): Promise<void> {
         decoded[i] = d;
       }
       decoded.length = n;
-      const b = packDecoded(packets, decoded, m.withContext);
+      const b = packDecoded(packets, decoded);
       decoded.length = 0;
       const transfer = [b.keys.buffer, b.ints.buffer, b.f64.buffer] as ArrayBuffer[];
-      if (b.raw) transfer.push(b.raw.bytes.buffer as ArrayBuffer, b.raw.f64.buffer as ArrayBuffer, b.raw.i32.buffer as ArrayBuffer);
+      if (b.raw) transfer.push(b.raw.bytes.buffer as ArrayBuffer, b.raw.i32.buffer as ArrayBuffer);
       post({ t: 'batch', id, ...b, ...counters() }, transfer);
       sent++;
       for (let t = Atomics.load(taken, 0); sent - t >= MAX_IN_FLIGHT && !stopped.has(id); t = Atomics.load(taken, 0)) {

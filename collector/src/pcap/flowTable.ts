@@ -18,7 +18,7 @@
 import { emptyFlowRecord, type FlowRecord } from '../flow/flowRecord.ts';
 import { type DecodeResult, type DecodedPacket, type EncapInfo, type EncapKind, formatIp } from './packetDecoder.ts';
 import {
-  D_FIELDS, D_FLAGS, D_ICMP_PROTO, D_IFACE, D_IPLEN, D_KINDS, D_RAW, D_TTL_FLAGS_TOS, F_ENCAP, F_RAW, KIND_NAMES, packedEncap, type DecodedBatch,
+  D_F64, D_FIELDS, D_FLAGS, D_ICMP_PROTO, D_IFACE, D_IPLEN, D_KINDS, D_RAW, D_TTL_FLAGS_TOS, F_ENCAP, F_RAW, KIND_NAMES, packedEncap, type DecodedBatch,
 } from './decodedBatch.ts';
 
 export const END_IDLE = 1;
@@ -186,7 +186,8 @@ export class FlowKey {
 
 const ADDR = new Uint8Array(16);
 
-function formatWords(v6: boolean, w0: number, w1: number, w2: number, w3: number): string {
+/** An address from its key words (one for IPv4, four for IPv6) as text. */
+export function formatWords(v6: boolean, w0: number, w1: number, w2: number, w3: number): string {
   if (!v6) return `${w0 >>> 24}.${(w0 >>> 16) & 255}.${(w0 >>> 8) & 255}.${w0 & 255}`;
   const dv = new DataView(ADDR.buffer);
   dv.setInt32(0, w0);
@@ -500,12 +501,11 @@ export class FlowTable {
     const K = b.keys;
     const D = b.ints;
     const T = b.f64;
-    const xs = b.xs;
     const key = this.scratch;
     this.warmed = this.flows.warm(K, n, this.store.I) | 0;
     for (let i = 0, o = 0; i < n; i++, o += D_FIELDS) {
       const flags = D[o + D_FLAGS];
-      const ts = T[i * 3];
+      const ts = T[i * D_F64];
       if (flags & F_RAW) {
         this.account(rawDecoded[D[o + D_RAW]], ts, D[o + D_IFACE], null);
         continue;
@@ -519,7 +519,7 @@ export class FlowTable {
           st.byEncap[k] = (st.byEncap[k] ?? 0) + 1;
         }
       } else st.byEncap.none = (st.byEncap.none ?? 0) + 1;
-      key.readFrom(K, i * SK, xs === null ? '' : xs[i]);
+      key.readFrom(K, i * SK, '');
       const bytes = D[o + D_IPLEN];
       st.flowPackets++;
       st.bytes += bytes;
@@ -527,8 +527,8 @@ export class FlowTable {
       const tft = D[o + D_TTL_FLAGS_TOS];
       const ip = D[o + D_ICMP_PROTO];
       if (f === NIL) {
-        f = this.link(this.fill(key, ip & 0xff, (ip >>> 8) & 0xff, (tft >>> 16) & 0xff, T[i * 3 + 1], T[i * 3 + 2],
-          flags & F_ENCAP ? packedEncap(b, i) : null, D[o + D_IFACE], ts));
+        f = this.link(this.fill(key, ip & 0xff, (ip >>> 8) & 0xff, (tft >>> 16) & 0xff, T[i * D_F64 + 1], T[i * D_F64 + 2],
+          flags & F_ENCAP ? packedEncap(b, i, key) : null, D[o + D_IFACE], ts));
       }
       const tcpFlags = (tft >>> 8) & 0xff;
       this.updateWith(f, tft & 0xff, tcpFlags, ts, bytes);

@@ -103,7 +103,7 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
   });
   const { follow, reuseBuffers: _reuse, ...readerOptions } = opts.reader ?? {};
   const remote: RemoteCapture | null = opts.readThread && readsOnThread(source, { follow, nfpcapdCompat: opts.flowTable?.nfpcapdCompat, onPacket: opts.onPacket })
-    ? opts.readThread.open(source as string, capture, readerOptions, true) : null;
+    ? opts.readThread.open(source as string, capture, readerOptions) : null;
   const reader = remote ?? new CaptureReader(source, opts.reader);
   const errors: IngestError[] = [];
   let complete = true;

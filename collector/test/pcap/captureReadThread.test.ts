@@ -122,14 +122,14 @@ describe('capture-reading thread', () => {
   it('a malformed batch from the worker is refused with a clear error, not read', async () => {
     const c = new RemoteCapture(1, () => {}, () => {});
     c.receive({
-      t: 'batch', id: 1, n: 3, keys: new Int32Array(10), xs: null, ints: new Int32Array(36), f64: new Float64Array(9), raw: null,
+      t: 'batch', id: 1, n: 3, keys: new Int32Array(10), ints: new Int32Array(27), f64: new Float64Array(9), raw: null,
       bytesRead: 0, sourceSize: null, bytesParsed: 0, format: 'pcap', compressed: false,
     });
     await assert.rejects(async () => { for await (const _ of c.batches()); }, /decoded batch of 3 packets has 10 key words/);
     const d = new RemoteCapture(2, () => {}, () => {});
     d.receive({
-      t: 'batch', id: 2, n: 0, keys: new Int32Array(0), xs: null, ints: new Int32Array(0), f64: new Float64Array(0),
-      raw: { n: 1, bytes: new Uint8Array(4), f64: new Float64Array(3), i32: Int32Array.from([2, 60, 60, 1, 0, 0, 0, 1]) },
+      t: 'batch', id: 2, n: 0, keys: new Int32Array(0), ints: new Int32Array(0), f64: new Float64Array(0),
+      raw: { n: 1, bytes: new Uint8Array(4), i32: Int32Array.from([2, 60, 60, 1]) },
       bytesRead: 0, sourceSize: null, bytesParsed: 0, format: 'pcap', compressed: false,
     });
     await assert.rejects(async () => { for await (const _ of d.batches()); }, /packet 0 of a batch lies outside its 4 bytes/);
