@@ -283,7 +283,7 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
   const { migrate } = await import('../storage/migrator.ts');
   const { createFlowSink } = await import('../ingest/flowSink.ts');
   const { createCollectorMetrics } = await import('../collector/collectorMetrics.ts');
-  const { ingestCaptureInto } = await import('../pcap/pcapService.ts');
+  const { ingestDetected } = await import('../pcap/pcapService.ts');
   const config = loadConfig(o.config, {
     data: o.data,
     clickhouse: { url: o.clickhouseUrl, user: o.clickhouseUser, password: o.clickhousePassword, database: o.clickhouseDatabase },
@@ -303,14 +303,8 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
     const ids = config.ids.enabled ? (await createIds(config.ids, { store, dataDir: config.data, log })).ids : null;
     if (ids) sink.setObserver((records) => ids.engine.onFlows(records));
     // Files are read and decoded on a thread of their own, as the daemon does (its packet detectors alert here).
-    const { CaptureReadThread } = await import('../pcap/captureReadThread.ts');
-    const { readsOnThread } = await import('../pcap/ingestCapture.ts');
-    const readThread = config.pcap.readThread ? new CaptureReadThread({
-      ids: ids ? config.ids : null, log,
-      onAlert: (c, capture) => ids?.engine.alerts.offer(c, capture),
-      onIdsStats: (packets, errors) => ids?.engine.addPacketStats(packets, errors),
-    }) : null;
-    void readThread?.warm();
+    const { startReadThread } = await import('../pcap/captureReadThread.ts');
+    const readThread = startReadThread(config, ids?.engine ?? null, log);
     try {
       for (const file of files) {
         const pre = await precheck(file);
@@ -319,18 +313,10 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
           continue;
         }
         progress.begin(file, pre.size, false);
-        const capture = o.session || basename(file);
-        const thread = readThread && readsOnThread(file, { nfpcapdCompat: o.nfpcapdCompat }) ? readThread : null;
-        const summary = await ingestCaptureInto(file, {
+        const summary = await ingestDetected(file, {
           sink, session: o.session, active: o.active ?? config.pcap.activeTimeout, idle: o.idle ?? config.pcap.idleTimeout,
-          nfpcapdCompat: o.nfpcapdCompat, readThread: thread, onPacket: thread ? undefined : (ids?.engine.packetHook(capture) ?? undefined),
-          onProgress: (p) => progress.ingested(p),
-        });
-        if (thread) ids?.engine.captureEnded(capture);
-        else ids?.engine.finishCapture(capture);
-        const t0 = performance.now();
-        await sink.writer.flush();
-        summary.elapsedMs += Math.round(performance.now() - t0);
+          nfpcapdCompat: o.nfpcapdCompat, onProgress: (p) => progress.ingested(p),
+        }, ids?.engine ?? null, readThread);
         progress.end();
         done({ file, summary, error: null });
       }

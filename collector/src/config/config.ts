@@ -89,8 +89,8 @@ export interface DvflowConfig {
     activeTimeout: number;
     idleTimeout: number;
     /**
-     * Read capture files (file reads, gzip, the pcap/pcapng parsers) on a thread of their own, beside the thread that
-     * decodes packets and keeps the flow table. false: both on the main thread.
+     * Read capture files (file reads, gzip, the pcap/pcapng parsers, the packet decoder and the IDS's packet detectors)
+     * on a thread of their own, beside the thread that keeps the flow table and stores the flows. false: all on one.
      */
     readThread: boolean;
   };

@@ -20,7 +20,7 @@ import { InventoryService } from '../inventory/inventoryService.ts';
 import { VcenterSync } from '../inventory/vcenter/vcenterInventory.ts';
 import type { PortgroupInventory } from '../inventory/inventoryModel.ts';
 import { PcapService } from '../pcap/pcapService.ts';
-import { CaptureReadThread } from '../pcap/captureReadThread.ts';
+import { startReadThread } from '../pcap/captureReadThread.ts';
 import { DropFolder } from '../pcap/dropFolder.ts';
 import { createIds, IdsConfigError } from '../ids/createIds.ts';
 import type { IdsService } from '../ids/idsService.ts';
@@ -199,18 +199,10 @@ export async function startDaemon(config: DvflowConfig, o: DaemonOptions): Promi
       });
       const engine = ids?.engine;
       const pcapLog = log.child({ part: 'pcap' });
-      const readThread = config.pcap.readThread ? new CaptureReadThread({
-        ids: engine ? config.ids : null, log: pcapLog,
-        onAlert: (c, capture) => engine?.alerts.offer(c, capture),
-        onIdsStats: (packets, errors) => engine?.addPacketStats(packets, errors),
-      }) : null;
-      if (readThread) {
-        void readThread.warm();
-        cleanups.push(() => readThread.close());
-      }
+      const readThread = startReadThread(config, engine ?? null, pcapLog);
+      if (readThread) cleanups.push(() => readThread.close());
       const ps = new PcapService({
-        sink, config: config.pcap, uploadDir: join(config.data, 'uploads'), log: pcapLog, readThread,
-        packets: engine ? { hook: (c) => engine.packetHook(c), finish: (c) => engine.finishCapture(c), ended: (c) => engine.captureEnded(c) } : null,
+        sink, config: config.pcap, uploadDir: join(config.data, 'uploads'), log: pcapLog, readThread, packets: engine ?? null,
       });
       pcap = ps;
       if (config.pcap.watch) {

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { DvflowConfig } from '../config/config.ts';
 import type { AlertCandidate } from '../ids/idsTypes.ts';
+import type { IdsEngine } from '../ids/idsEngine.ts';
 import { CaptureError, type CaptureErrorCode, type CaptureFormat, type CaptureReaderOptions } from './captureReader.ts';
 import { checkDecodedBatch, type DecodedBatch } from './decodedBatch.ts';
 
@@ -133,6 +134,22 @@ export class RemoteCapture implements Counters {
       this.finished(this.id);
     }
   }
+}
+
+/**
+ * The capture-reading thread of a process with this config (null with pcap.readThread false), started now: its packet
+ * detectors are the IDS's when `engine` runs (their alerts and counts go to it).
+ */
+export function startReadThread(config: Pick<DvflowConfig, 'pcap' | 'ids'>, engine: Pick<IdsEngine, 'alerts' | 'addPacketStats'> | null,
+  log?: CaptureReadThreadOptions['log']): CaptureReadThread | null {
+  if (!config.pcap.readThread) return null;
+  const thread = new CaptureReadThread({
+    ids: engine ? config.ids : null, log,
+    onAlert: (c, capture) => engine?.alerts.offer(c, capture),
+    onIdsStats: (packets, errors) => engine?.addPacketStats(packets, errors),
+  });
+  void thread.warm();
+  return thread;
 }
 
 function workerUrl(): URL {

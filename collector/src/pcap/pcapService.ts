@@ -11,6 +11,7 @@ import type { CapturePacket, GrowingFile } from './captureReader.ts';
 import type { CaptureReadThread } from './captureReadThread.ts';
 import { ingestCapture, readsOnThread, type IngestSummary } from './ingestCapture.ts';
 import type { FlowInfo } from './flowTable.ts';
+import type { IdsEngine } from '../ids/idsEngine.ts';
 import type { DecodeResult } from './packetDecoder.ts';
 
 /** nfpcapd's `-e active,inactive` defaults, seconds. */
@@ -181,7 +182,7 @@ export interface PcapServiceOptions {
   /** Captures ingested at once; more wait their turn. Default 2. */
   concurrency?: number;
   /** Packet-level detections (the IDS): a per-capture packet hook, and the capture's end. */
-  packets?: PacketObserver | null;
+  packets?: PacketDetection | null;
   /**
    * Read capture files on this thread (see ingestCapture); its packet detectors must be the IDS's (the thread is then
    * used only when it runs them, or when there is no IDS).
@@ -189,11 +190,29 @@ export interface PcapServiceOptions {
   readThread?: CaptureReadThread | null;
 }
 
-export interface PacketObserver {
-  hook(capture: string): ((packet: CapturePacket, decoded: DecodeResult) => void) | null;
-  finish(capture: string): void;
-  /** The capture was read on the capture-reading thread, whose own packet detectors saw its packets and its end. */
-  ended(capture: string): void;
+/** The IDS's packet side as a capture ingest uses it (the IdsEngine). */
+export type PacketDetection = Pick<IdsEngine, 'packetHook' | 'finishCapture' | 'captureEnded'>;
+
+/**
+ * One capture into the sink with the IDS's packet detectors, its flows written when it returns: read on the
+ * capture-reading thread when that can read the source (its own packet detectors see the packets there), else here
+ * through `packets`' hook. PcapService's ingest and `dvflow pcap --clickhouse-url` both take this path.
+ */
+export async function ingestDetected(source: string | AsyncIterable<Uint8Array>, o: PcapIngestOptions, packets: PacketDetection | null,
+  readThread: CaptureReadThread | null): Promise<PcapSummary> {
+  const capture = o.session || o.name || (typeof source === 'string' ? basename(source) : 'capture');
+  const thread = readThread && (readThread.detects || !packets) && readsOnThread(source, o) ? readThread : null;
+  const ids = thread ? null : (packets?.packetHook(capture) ?? null);
+  const own = o.onPacket;
+  const onPacket = ids && own ? (p: CapturePacket, d: DecodeResult) => { own(p, d); ids(p, d); } : (ids ?? own);
+  const summary = await ingestCaptureInto(source, { ...o, onPacket, readThread: thread });
+  if (thread) packets?.captureEnded(capture);
+  else packets?.finishCapture(capture);
+  // Queued rows are written before the caller hears "done": a query right after sees every flow.
+  const t0 = performance.now();
+  await o.sink.writer.flush();
+  summary.elapsedMs += Math.round(performance.now() - t0);
+  return summary;
 }
 
 /**
@@ -218,22 +237,9 @@ export class PcapService {
     if (this.running >= this.concurrency) await new Promise<void>((r) => this.waiting.push(r));
     this.running++;
     try {
-      const capture = opts.session || opts.name || (typeof source === 'string' ? basename(source) : 'capture');
-      // On the capture-reading thread when it can (its packet detectors then see the packets), else here.
-      const rt = this.o.readThread;
-      const thread = rt && (rt.detects || !this.o.packets) && readsOnThread(source, opts) ? rt : null;
-      const ids = thread ? null : (this.o.packets?.hook(capture) ?? null);
-      const own = opts.onPacket;
-      const onPacket = ids && own ? (p: CapturePacket, d: DecodeResult) => { own(p, d); ids(p, d); } : (ids ?? own);
-      const summary = await ingestCaptureInto(source, {
-        ...opts, onPacket, readThread: thread, sink: this.o.sink, active: opts.active ?? this.o.config.activeTimeout, idle: opts.idle ?? this.o.config.idleTimeout,
-      });
-      if (thread) this.o.packets?.ended(capture);
-      else this.o.packets?.finish(capture);
-      // Queued rows are written before the caller hears "done": a query right after sees every flow.
-      const t0 = performance.now();
-      await this.o.sink.writer.flush();
-      summary.elapsedMs += Math.round(performance.now() - t0);
+      const summary = await ingestDetected(source, {
+        ...opts, sink: this.o.sink, active: opts.active ?? this.o.config.activeTimeout, idle: opts.idle ?? this.o.config.idleTimeout,
+      }, this.o.packets ?? null, this.o.readThread ?? null);
       const damaged = summary.errors.length > 0;
       this.o.log[damaged ? 'warn' : 'info']({ capture: summary.capture, packets: summary.packets, flows: summary.flows, bytes: summary.bytes,
         errors: damaged ? summary.errors : undefined, ms: summary.elapsedMs },
