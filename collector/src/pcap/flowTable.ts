@@ -531,7 +531,7 @@ export class FlowTable {
           flags & F_ENCAP ? packedEncap(b, i, key) : null, D[o + D_IFACE], ts));
       }
       const tcpFlags = (tft >>> 8) & 0xff;
-      this.updateWith(f, tft & 0xff, tcpFlags, ts, bytes);
+      this.update(f, tft & 0xff, tcpFlags, ts, bytes);
       if (this.tcpEnd && (ip >>> 16) === 6 && (tcpFlags & 0x05) !== 0) this.end(f, END_TCP);
       if (this.now - this.lastSweep >= this.sweepEvery) this.sweep(this.now);
     }
@@ -611,7 +611,7 @@ export class FlowTable {
     if (this.compat && (pkt.proto === 1 || pkt.proto === 58 || (pkt.proto === 17 && (pkt.srcPort === 53 || pkt.dstPort === 53)))) {
       // nfpcapd flushes every ICMP and DNS packet as a flow of its own.
       const f = this.newFlow(this.scratch.set(pkt, false), pkt, ts, interfaceId);
-      this.update(f, pkt, ts, bytes);
+      this.update(f, pkt.ttl, pkt.tcpFlags, ts, bytes);
       this.stats.flowsCreated++;
       this.emit(f, END_FORCED);
       this.store.release(f);
@@ -620,7 +620,7 @@ export class FlowTable {
     const key = pre ?? this.scratch.set(pkt, !this.compat);
     let f = this.current(key, ts);
     if (f === NIL) f = this.link(this.newFlow(key, pkt, ts, interfaceId));
-    this.update(f, pkt, ts, bytes);
+    this.update(f, pkt.ttl, pkt.tcpFlags, ts, bytes);
     if (this.tcpEnd && pkt.proto === 6 && (pkt.tcpFlags & 0x05) !== 0) {
       this.end(f, END_TCP);
     }
@@ -643,11 +643,8 @@ export class FlowTable {
     return f;
   }
 
-  private update(f: number, pkt: DecodedPacket, ts: number, bytes: number): void {
-    this.updateWith(f, pkt.ttl, pkt.tcpFlags, ts, bytes);
-  }
-
-  private updateWith(f: number, ttl: number, tcpFlags: number, ts: number, bytes: number): void {
+  /** Adds a packet of `bytes` with this TTL and these TCP flags, seen at `ts`, to flow f. */
+  private update(f: number, ttl: number, tcpFlags: number, ts: number, bytes: number): void {
     const I = this.store.I;
     const F = this.store.F;
     const d = f * SF;
