@@ -49,8 +49,9 @@ async function read(m: Extract<ToReadWorker, { t: 'read' }>): Promise<void> {
   let sent = 0;
   let error: { code: string; offset: number; message: string } | null = null;
   let ids: IdsEngine | null = null;
-  // Recycled read buffers: every batch is decoded and packed before the next is read.
-  const reader = new CaptureReader(m.path, { ...m.reader, reuseBuffers: true });
+  // Recycled read buffers (every batch is decoded and packed before the next is read), read when needed: this thread
+  // has nothing else to do while a read blocks.
+  const reader = new CaptureReader(m.path, { ...m.reader, reuseBuffers: true, blockingReads: true });
   const counters = () => ({
     bytesRead: reader.bytesRead, sourceSize: reader.sourceSize, bytesParsed: reader.bytesParsed, format: reader.format, compressed: reader.compressed,
   });

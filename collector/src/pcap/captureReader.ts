@@ -12,7 +12,7 @@
 //
 // Time: `ts` is milliseconds since the epoch as a float (what the flow table uses; digits below ~0.25 µs are
 // rounded away); `tsSec` + `tsNsec` keep the exact value (nanoseconds need 64 bits, more than a double holds).
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -85,6 +85,13 @@ export interface CaptureReaderOptions {
    * the reading threads' CPU against 0.08 s when recycled, CPU the two cores of a busy daemon do not have spare.
    */
   reuseBuffers?: boolean;
+  /**
+   * Read an uncompressed file with blocking reads, each when the parser needs it, instead of asynchronous reads
+   * ahead on libuv's thread pool: for a thread that has nothing else to do meanwhile (the capture-reading thread).
+   * The kernel then copies each chunk on the core that parses it next, where it is still in the cache, rather than
+   * on the other core, which a busy daemon needs. Ignored when following a file being written.
+   */
+  blockingReads?: boolean;
   /**
    * The file is still being written (an upload spooled to disk): read it as it grows, until the writer is done.
    * Only the uncompressed formats our own loops read are followed; anything else waits for the whole file.
@@ -195,7 +202,7 @@ const CARRY = 262144 + 64;
 
 /**
  * A ByteCursor over a file: positioned reads into buffers with CARRY bytes of room in front, three reads ahead of
- * the parser (one when following a file being written). The bytes left unparsed at a chunk's end are copied into
+ * the parser (one when following a file being written; none with blocking reads, which read when the parser needs). The bytes left unparsed at a chunk's end are copied into
  * that room in front of the next chunk, so a record cut by the boundary becomes contiguous without copying the whole
  * chunk (a longer remainder, say a big pcapng block, is joined by copying). Handed-out views stay valid (fresh
  * buffers) unless `reuse` is set: then a buffer the parser has moved past is read into again (see reuseBuffers).
@@ -206,6 +213,7 @@ class FileCursor extends ByteCursor {
   /** Where the next read to be issued starts. */
   private nextAt = 0;
   private readonly depth: number;
+  private readonly blocking: boolean;
   private finalRead = false;
   /** Read buffers the parser is done with (reuse), and the one `buf` lies in (null when buf is a joined copy). */
   private readonly spare: Uint8Array[] = [];
@@ -218,9 +226,11 @@ class FileCursor extends ByteCursor {
     private readonly counted: (n: number) => void,
     private readonly follow: GrowingFile | null = null,
     private readonly reuse = false,
+    blocking = false,
   ) {
     super({ next: async () => ({ done: true, value: undefined }) });
-    this.depth = follow ? 1 : 3;
+    this.blocking = blocking && !follow;
+    this.depth = follow ? 1 : this.blocking ? 0 : 3;
     this.issue();
   }
 
@@ -245,17 +255,32 @@ class FileCursor extends ByteCursor {
       const raw = Buffer.allocUnsafeSlow(CARRY + this.chunk); // not zero-filled: every byte used is read first
       buf = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
     }
+    if (this.blocking) {
+      try {
+        return Promise.resolve({ buf, n: readSync(this.fh.fd, buf, CARRY, this.chunk, at), at });
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
     const p = this.fh.read(buf, CARRY, this.chunk, at).then((r) => ({ buf, n: r.bytesRead, at }));
     // Marked handled now: a read failing while queued is reported when its turn comes (or never, if dropped).
     p.catch(() => undefined);
     return p;
   }
 
+  /** The next chunk: the oldest read in flight, or (blocking reads) one read now. */
+  private nextChunk(): Promise<Chunk> {
+    if (!this.blocking) return this.ahead.shift()!;
+    const at = this.nextAt;
+    this.nextAt += this.chunk;
+    return this.read(at);
+  }
+
   override async need(n: number): Promise<boolean> {
     while (this.avail < n && !this.eof) {
       let next: Chunk;
       try {
-        next = await this.ahead.shift()!;
+        next = await this.nextChunk();
       } catch (err) {
         throw new CaptureError('io', this.offset, `reading ${this.path}: ${(err as Error).message}`);
       }
@@ -352,6 +377,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
   private readonly chunkBytes: number;
   private readonly follow: GrowingFile | null;
   private readonly reuseBuffers: boolean;
+  private readonly blockingReads: boolean;
   private started = false;
 
   constructor(
@@ -364,6 +390,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     this.chunkBytes = opts.chunkBytes ?? 1024 * 1024;
     this.follow = opts.follow ?? null;
     this.reuseBuffers = opts.reuseBuffers ?? false;
+    this.blockingReads = opts.blockingReads ?? false;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<CapturePacket> {
@@ -450,7 +477,8 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
       }
       if (follow) this.sourceSize = follow.expectedSize;
       keep = true;
-      return { cur: new FileCursor(fh, path, this.chunkBytes, (n) => (this.bytesRead += n), follow, this.reuseBuffers), sniffed };
+      return { cur: new FileCursor(fh, path, this.chunkBytes, (n) => (this.bytesRead += n), follow, this.reuseBuffers,
+        this.blockingReads), sniffed };
     } catch (err) {
       throw new CaptureError('io', 0, `reading ${path}: ${(err as Error).message}`);
     } finally {

@@ -128,7 +128,7 @@ describe('captureReader against tshark', { skip: !HAVE_TSHARK && 'tshark not ins
     }
   });
 
-  it('reuseBuffers: every batch holds the same bytes as with fresh buffers, and the read buffers are recycled', async () => {
+  it('reuseBuffers and blockingReads: every batch holds the same bytes as with fresh buffers read ahead, and the read buffers are recycled', async () => {
     const { dir, cleanup } = tmpDir();
     try {
       const rnd = B.prng(5);
@@ -140,10 +140,10 @@ describe('captureReader against tshark', { skip: !HAVE_TSHARK && 'tshark not ins
         const file = join(dir, name);
         writeFileSync(file, bytes);
         // Small reads, so records and blocks are cut by chunk ends all the time.
-        const batches = async (reuseBuffers: boolean) => {
+        const batches = async (reuseBuffers: boolean, blockingReads = false) => {
           const copies: string[] = [];
           const bufs = new Set<ArrayBufferLike>();
-          for await (const batch of readCapture(file, { chunkBytes: 8192, reuseBuffers }).batches()) {
+          for await (const batch of readCapture(file, { chunkBytes: 8192, reuseBuffers, blockingReads }).batches()) {
             // Checked when the batch is handed over, as a consumer that finishes a batch before the next one sees it.
             copies.push(batch.map((p) => `${p.tsSec}:${p.caplen}:${Buffer.from(p.data).toString('base64')}`).join(' '));
             for (const p of batch) bufs.add(p.buf.buffer);
@@ -156,6 +156,11 @@ describe('captureReader against tshark', { skip: !HAVE_TSHARK && 'tshark not ins
         assert.equal(reused.copies.join(' ').split(' ').length, 3000);
         assert.ok(fresh.buffers > 200, `${name}: ${fresh.buffers} fresh buffers`);
         assert.ok(reused.buffers <= 8, `${name}: ${reused.buffers} buffers when recycled`);
+        // Read when needed (the capture-reading thread's way): the same bytes, in two buffers taking turns.
+        const blocking = await batches(true, true);
+        assert.deepEqual(blocking.copies, fresh.copies, `${name}, blocking reads`);
+        assert.ok(blocking.buffers <= 3, `${name}: ${blocking.buffers} buffers with blocking reads`);
+        assert.deepEqual((await batches(false, true)).copies, fresh.copies, `${name}, blocking reads into fresh buffers`);
       }
     } finally {
       cleanup();
@@ -205,7 +210,9 @@ function recordOffsets(buf: Buffer): number[] {
 describe('captureReader on damaged captures', () => {
   const sources = ['ids/generated/lo-http.pcap', 'ids/generated/lo-http-nano.pcap', 'ids/generated/lo-http.pcapng', 'ids/generated/be.pcap'];
   for (const f of sources) {
-    for (const engine of ['pcap-parser', 'builtin'] as const) {
+    const readers: [string, CaptureReaderOptions][] = [['pcap-parser', { classicEngine: 'pcap-parser' }], ['builtin', {}],
+      ['blocking reads, small chunks', { blockingReads: true, chunkBytes: 4096 }]];
+    for (const [engine, opts] of readers) {
       it(`${f} cut in the middle of a packet (${engine}): truncated at that packet's offset, earlier packets yielded`, async () => {
         const { dir, cleanup } = tmpDir();
         try {
@@ -214,7 +221,7 @@ describe('captureReader on damaged captures', () => {
           const k = Math.floor(offsets.length / 2);
           const cut = join(dir, 'cut.pcap');
           writeFileSync(cut, full.subarray(0, offsets[k] + 20));
-          const { packets, error } = await readAll(cut, { classicEngine: engine });
+          const { packets, error } = await readAll(cut, opts);
           assert.ok(error, 'an error');
           assert.equal(error.code, 'truncated');
           assert.equal(error.offset, offsets[k]);
@@ -223,7 +230,7 @@ describe('captureReader on damaged captures', () => {
           if (HAVE_TSHARK) assert.equal(packets.length, tsharkPackets(cut).length, 'tshark reads as many before the cut');
           // Cut inside a record header too.
           writeFileSync(cut, full.subarray(0, offsets[k] + 5));
-          const h = await readAll(cut, { classicEngine: engine });
+          const h = await readAll(cut, opts);
           assert.equal(h.error?.code, 'truncated');
           assert.equal(h.error?.offset, offsets[k]);
           assert.equal(h.packets.length, k);
