@@ -10,7 +10,8 @@ import type { DvflowConfig } from '../config/config.ts';
 import type { AlertCandidate } from '../ids/idsTypes.ts';
 import type { IdsEngine } from '../ids/idsEngine.ts';
 import { CaptureError, type CaptureErrorCode, type CaptureFormat, type CaptureReaderOptions } from './captureReader.ts';
-import { checkDecodedBatch, type DecodedBatch } from './decodedBatch.ts';
+import { BatchRing, checkDecodedBatch, type DecodedBatch } from './decodedBatch.ts';
+import type { PacketBatch } from './packetBatch.ts';
 
 /** What the worker is started with. */
 export interface CaptureReadWorkerData {
@@ -43,13 +44,16 @@ export type ToReadWorker =
    */
   | {
     t: 'read'; id: number; path: string; reader: Omit<CaptureReaderOptions, 'follow' | 'reuseBuffers'>; taken: Int32Array;
+    /** The BatchRing's memory (MAX_IN_FLIGHT slots) the worker packs the capture's batches into. */
+    ring: SharedArrayBuffer;
     /** The capture's name (the packet detectors' alerts carry it). */
     capture: string;
   }
   | { t: 'stop'; id: number };
 
 export type FromReadWorker =
-  | ({ t: 'batch'; id: number } & DecodedBatch & Counters)
+  /** Batch packed into slot `slot` of the capture's ring, with the frames of its raw packets. */
+  | ({ t: 'batch'; id: number; slot: number; n: number; raw: PacketBatch | null } & Counters)
   /** The capture ended: at its end (error null) or at damage the reader reports (a CaptureError's fields). */
   | ({
     t: 'end'; id: number; error: { code: string; offset: number; message: string } | null;
@@ -62,8 +66,15 @@ export type FromReadWorker =
   | { t: 'alert'; id: 0; capture: string; c: AlertCandidate }
   | { t: 'log'; id: 0; level: 'error' | 'warn' | 'info'; obj: object; msg: string };
 
-/** The reading side wakes a worker waiting for room after this many batches (see captureReadWorker's window). */
+/** The reading side wakes a worker waiting for room after this many batches (see MAX_IN_FLIGHT). */
 export const WAKE_EVERY = 4;
+
+/**
+ * Batches posted and not yet taken by the flow table's thread, per capture (the slots of its BatchRing): back-pressure
+ * reaches the file reads. Once full, the worker waits until WAKE_EVERY of them were taken (this side wakes it then,
+ * not at every batch).
+ */
+export const MAX_IN_FLIGHT = 2 * WAKE_EVERY;
 
 type Received = Extract<FromReadWorker, { t: 'batch' | 'end' | 'failed' }>;
 
@@ -79,6 +90,8 @@ export class RemoteCapture implements Counters {
   private done = false;
   /** Shared with the worker: batches taken (see ToReadWorker). */
   readonly taken = new Int32Array(new SharedArrayBuffer(4));
+  /** Shared with the worker: where it packs the batches. */
+  readonly ring = new BatchRing(MAX_IN_FLIGHT);
 
   constructor(
     private readonly id: number,
@@ -104,7 +117,11 @@ export class RemoteCapture implements Counters {
     this.wake = null;
   }
 
-  /** Packed batches in file order; throws CaptureError after the last good packet, as CaptureReader.batches does. */
+  /**
+   * Packed batches in file order; throws CaptureError after the last good packet, as CaptureReader.batches does. A
+   * batch lies in shared memory the worker packs a later batch into once this one is taken: use it before asking for
+   * the next.
+   */
   async *batches(): AsyncGenerator<DecodedBatch> {
     try {
       for (;;) {
@@ -121,8 +138,9 @@ export class RemoteCapture implements Counters {
           if (m.error) throw new CaptureError(m.error.code as CaptureErrorCode, m.error.offset, m.error.message);
           return;
         }
-        checkDecodedBatch(m);
-        yield m;
+        const b = this.ring.batch(m.slot, m.n, m.raw);
+        checkDecodedBatch(b);
+        yield b;
         this.take();
       }
     } finally {
@@ -184,7 +202,7 @@ export class CaptureReadThread {
     const c = new RemoteCapture(id, (m) => this.worker?.postMessage(m), (i) => this.forget(i));
     this.captures.set(id, c);
     if (this.captures.size === 1) w.ref();
-    w.postMessage({ t: 'read', id, path, reader, taken: c.taken, capture } satisfies ToReadWorker);
+    w.postMessage({ t: 'read', id, path, reader, taken: c.taken, ring: c.ring.buffer, capture } satisfies ToReadWorker);
     return c;
   }
 

@@ -6,15 +6,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createPacketDetectorsFromConfig } from '../ids/createIds.ts';
 import { IdsEngine } from '../ids/idsEngine.ts';
 import { CaptureError, CaptureReader } from './captureReader.ts';
-import { WAKE_EVERY, type CaptureReadWorkerData, type FromReadWorker, type ToReadWorker } from './captureReadThread.ts';
-import { packDecoded } from './decodedBatch.ts';
+import { MAX_IN_FLIGHT, type CaptureReadWorkerData, type FromReadWorker, type ToReadWorker } from './captureReadThread.ts';
+import { BatchRing, packDecoded, SLOT_PACKETS } from './decodedBatch.ts';
 import { decodePacketAt, type DecodeResult } from './packetDecoder.ts';
-
-/**
- * Batches posted and not yet taken by the flow table's thread, per capture: back-pressure reaches the file reads. Once
- * full, the worker waits until WAKE_EVERY of them were taken (that thread wakes it then, not at every batch).
- */
-const MAX_IN_FLIGHT = 2 * WAKE_EVERY;
 
 /** Atomics.waitAsync (ES2024; in Node since 16), which this project's TypeScript library does not declare yet. */
 const waitAsync = (Atomics as unknown as {
@@ -56,12 +50,13 @@ async function read(m: Extract<ToReadWorker, { t: 'read' }>): Promise<void> {
     bytesRead: reader.bytesRead, sourceSize: reader.sourceSize, bytesParsed: reader.bytesParsed, format: reader.format, compressed: reader.compressed,
   });
   const decoded: DecodeResult[] = [];
+  // Batch k goes to slot k % MAX_IN_FLIGHT, free again once batch k - MAX_IN_FLIGHT was taken (the wait below).
+  const ring = new BatchRing(MAX_IN_FLIGHT, m.ring);
   active.add(id);
   try {
     ids = await engine;
     const hook = ids?.packetHook(m.capture) ?? null;
-    for await (const packets of reader.batches()) {
-      if (stopped.has(id)) break;
+    read: for await (const packets of reader.batches()) {
       const n = packets.length;
       for (let i = 0; i < n; i++) {
         const p = packets[i];
@@ -70,16 +65,21 @@ async function read(m: Extract<ToReadWorker, { t: 'read' }>): Promise<void> {
         decoded[i] = d;
       }
       decoded.length = n;
-      const b = packDecoded(packets, decoded);
-      decoded.length = 0;
-      const transfer = [b.keys.buffer, b.ints.buffer, b.f64.buffer] as ArrayBuffer[];
-      if (b.raw) transfer.push(b.raw.bytes.buffer as ArrayBuffer, b.raw.i32.buffer as ArrayBuffer);
-      post({ t: 'batch', id, ...b, ...counters() }, transfer);
-      sent++;
-      for (let t = Atomics.load(taken, 0); sent - t >= MAX_IN_FLIGHT && !stopped.has(id); t = Atomics.load(taken, 0)) {
-        const w = waitAsync(taken, 0, t);
-        if (w.async) await w.value;
+      for (let from = 0; from < n; from += SLOT_PACKETS) {
+        if (stopped.has(id)) break read;
+        const slot = sent % MAX_IN_FLIGHT;
+        const to = Math.min(n, from + SLOT_PACKETS);
+        const b = packDecoded(packets, decoded, ring.arrays(slot, to - from), from, to);
+        ring.publish(slot, b.n);
+        post({ t: 'batch', id, slot, n: b.n, raw: b.raw, ...counters() },
+          b.raw ? [b.raw.bytes.buffer as ArrayBuffer, b.raw.i32.buffer as ArrayBuffer] : undefined);
+        sent++;
+        for (let t = Atomics.load(taken, 0); sent - t >= MAX_IN_FLIGHT && !stopped.has(id); t = Atomics.load(taken, 0)) {
+          const w = waitAsync(taken, 0, t);
+          if (w.async) await w.value;
+        }
       }
+      decoded.length = 0;
     }
   } catch (e) {
     if (e instanceof CaptureError) error = { code: e.code, offset: e.offset, message: e.message };

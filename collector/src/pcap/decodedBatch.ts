@@ -40,20 +40,78 @@ export interface DecodedBatch {
   raw: PacketBatch | null;
 }
 
+type BatchArrays = Pick<DecodedBatch, 'keys' | 'ints' | 'f64'>;
+
+/** Packets a slot of a BatchRing holds. The reader's own batches hold up to 1,024; longer ones are sent in pieces. */
+export const SLOT_PACKETS = 1024;
+/** Bytes of a slot (a function: flowTable.ts, whose KEY_WORDS it reads, imports this module too). */
+const slotBytes = () => SLOT_PACKETS * (D_F64 * 8 + KEY_WORDS * 4 + D_FIELDS * 4);
+
 /**
- * Packs one reader batch and its decodings. Keys carry their context (VLANs, tunnel): nfpcapd's bare 5-tuples are
- * never read this way (see readsOnThread).
+ * Shared memory the capture-reading thread packs batches into, `slots` of them taking turns, and the flow table's
+ * thread reads them in place: no buffer is made, moved and collected per batch (on bench/pcap's capture that was
+ * 280 MB of buffers, and the garbage collections their size set off on both threads). A slot is written again only
+ * once its batch was taken (captureReadWorker's back-pressure counter says so). The writer stores a slot's packet
+ * count with Atomics after packing it, and the reader loads it before reading, which orders the two threads' accesses.
  */
-export function packDecoded(packets: readonly CapturePacket[], decoded: readonly DecodeResult[]): DecodedBatch {
-  const n = packets.length;
-  const keys = new Int32Array(n * KEY_WORDS);
-  const ints = new Int32Array(n * D_FIELDS);
-  const f64 = new Float64Array(n * D_F64);
+export class BatchRing {
+  readonly buffer: SharedArrayBuffer;
+  private readonly counts: Int32Array;
+
+  constructor(readonly slots: number, buffer?: SharedArrayBuffer) {
+    const bytes = 8 * slots + slots * slotBytes();
+    this.buffer = buffer ?? new SharedArrayBuffer(bytes);
+    if (this.buffer.byteLength !== bytes) throw new RangeError(`a ring of ${slots} slots takes ${bytes} bytes, not ${this.buffer.byteLength}`);
+    this.counts = new Int32Array(this.buffer, 0, slots);
+  }
+
+  /** The arrays of `slot` for n packets (at most SLOT_PACKETS). */
+  arrays(slot: number, n: number): BatchArrays {
+    const base = 8 * this.slots + slot * slotBytes();
+    return {
+      f64: new Float64Array(this.buffer, base, n * D_F64),
+      keys: new Int32Array(this.buffer, base + SLOT_PACKETS * D_F64 * 8, n * KEY_WORDS),
+      ints: new Int32Array(this.buffer, base + SLOT_PACKETS * (D_F64 * 8 + KEY_WORDS * 4), n * D_FIELDS),
+    };
+  }
+
+  /** The writer: the n packets of `slot` are packed. */
+  publish(slot: number, n: number): void {
+    Atomics.store(this.counts, slot, n);
+  }
+
+  /** The reader: the batch announced in `slot` with n packets (and its raw frames), checked against what was published. */
+  batch(slot: number, n: number, raw: PacketBatch | null): DecodedBatch {
+    if (!(Number.isInteger(slot) && slot >= 0 && slot < this.slots && Number.isInteger(n) && n >= 0 && n <= SLOT_PACKETS)
+      || Atomics.load(this.counts, slot) !== n) {
+      throw new RangeError(`decoded batch of ${n} packets announced in slot ${slot} of ${this.slots}, which holds ${
+        slot >= 0 && slot < this.slots ? Atomics.load(this.counts, slot) : 'nothing'}`);
+    }
+    return { n, ...this.arrays(slot, n), raw };
+  }
+}
+
+/**
+ * Packs packets [from, to) of one reader batch and their decodings, into `into` (arrays for to - from packets, such as
+ * a ring slot's; memory written before is overwritten) or new arrays. Keys carry their context (VLANs, tunnel):
+ * nfpcapd's bare 5-tuples are never read this way (see readsOnThread).
+ */
+export function packDecoded(packets: readonly CapturePacket[], decoded: readonly DecodeResult[], into?: BatchArrays, from = 0,
+  to = packets.length): DecodedBatch {
+  const n = to - from;
+  const keys = into?.keys ?? new Int32Array(n * KEY_WORDS);
+  const ints = into?.ints ?? new Int32Array(n * D_FIELDS);
+  const f64 = into?.f64 ?? new Float64Array(n * D_F64);
+  if (keys.length !== n * KEY_WORDS || ints.length !== n * D_FIELDS || f64.length !== n * D_F64) {
+    throw new RangeError(`packing ${n} packets into arrays of ${keys.length}, ${ints.length} and ${f64.length}`);
+  }
+  // Every field below is written or left 0: clear what an earlier batch left in reused memory.
+  if (into) ints.fill(0);
   const raw: CapturePacket[] = [];
   const key = new FlowKey();
   for (let i = 0; i < n; i++) {
-    const p = packets[i];
-    const d = decoded[i];
+    const p = packets[from + i];
+    const d = decoded[from + i];
     const o = i * D_FIELDS;
     f64[i * D_F64] = p.ts;
     ints[o + D_IFACE] = p.interfaceId;
@@ -66,6 +124,8 @@ export function packDecoded(packets: readonly CapturePacket[], decoded: readonly
       ints[o + D_FLAGS] = F_RAW;
       ints[o + D_RAW] = raw.length;
       raw.push(p);
+      keys.fill(0, i * KEY_WORDS, (i + 1) * KEY_WORDS);
+      f64[i * D_F64 + 1] = f64[i * D_F64 + 2] = 0;
       continue;
     }
     const q = d as Extract<DecodeResult, { kind: 'ip' }>;

@@ -70,6 +70,9 @@ describe('capture-reading thread', () => {
     assert.equal(there.summary.packets, made.packets);
     assert.ok(there.flows.length > 3000);
     assert.deepEqual(there, here);
+    // pcap-parser hands over up to 4,096 packets at once: the worker sends them in ring-slot pieces.
+    const parsed = await ingest(file, thread, { ...o, reader: { classicEngine: 'pcap-parser' } });
+    assert.deepEqual(parsed, here);
   });
 
   it('a capture cut in the middle of a packet: the flows before the damage, the error and its offset', async () => {
@@ -120,18 +123,19 @@ describe('capture-reading thread', () => {
   });
 
   it('a malformed batch from the worker is refused with a clear error, not read', async () => {
+    const counters = { bytesRead: 0, sourceSize: null, bytesParsed: 0, format: 'pcap', compressed: false } as const;
+    // More packets than the slot was given.
     const c = new RemoteCapture(1, () => {}, () => {});
-    c.receive({
-      t: 'batch', id: 1, n: 3, keys: new Int32Array(10), ints: new Int32Array(27), f64: new Float64Array(9), raw: null,
-      bytesRead: 0, sourceSize: null, bytesParsed: 0, format: 'pcap', compressed: false,
-    });
-    await assert.rejects(async () => { for await (const _ of c.batches()); }, /decoded batch of 3 packets has 10 key words/);
+    c.ring.publish(2, 3);
+    c.receive({ t: 'batch', id: 1, slot: 2, n: 5, raw: null, ...counters });
+    await assert.rejects(async () => { for await (const _ of c.batches()); }, /decoded batch of 5 packets announced in slot 2 of 8, which holds 3/);
+    // A slot the ring does not have.
+    const e = new RemoteCapture(3, () => {}, () => {});
+    e.receive({ t: 'batch', id: 3, slot: 8, n: 0, raw: null, ...counters });
+    await assert.rejects(async () => { for await (const _ of e.batches()); }, /in slot 8 of 8, which holds nothing/);
+    // Raw frames pointing past their bytes.
     const d = new RemoteCapture(2, () => {}, () => {});
-    d.receive({
-      t: 'batch', id: 2, n: 0, keys: new Int32Array(0), ints: new Int32Array(0), f64: new Float64Array(0),
-      raw: { n: 1, bytes: new Uint8Array(4), i32: Int32Array.from([2, 60, 60, 1]) },
-      bytesRead: 0, sourceSize: null, bytesParsed: 0, format: 'pcap', compressed: false,
-    });
+    d.receive({ t: 'batch', id: 2, slot: 0, n: 0, raw: { n: 1, bytes: new Uint8Array(4), i32: Int32Array.from([2, 60, 60, 1]) }, ...counters });
     await assert.rejects(async () => { for await (const _ of d.batches()); }, /packet 0 of a batch lies outside its 4 bytes/);
   });
 
