@@ -403,7 +403,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     this.started = true;
     if (typeof this.source === 'string') {
       const direct = await this.openDirect(this.source);
-      if (direct) {
+      if (direct && 'cur' in direct) {
         try {
           const { cur, sniffed } = direct;
           this.format = sniffed.format;
@@ -416,7 +416,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
         return;
       }
     }
-    const raw = await this.rawChunks();
+    const raw = await this.rawChunks(typeof this.source === 'string' ? this.nonFile : null);
     let chunks: AsyncIterator<Uint8Array> = raw;
     try {
       let head = await readHead(raw, 4);
@@ -455,7 +455,14 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     let fh: FileHandle;
     try {
       fh = await open(path, 'r');
-      this.sourceSize = (await fh.stat()).size;
+      const st = await fh.stat();
+      if (!st.isFile()) {
+        // A pipe or a device (`dvflow pcap <(zcat x.pcap)`, /dev/stdin): no positioned reads, and opening it again
+        // could lose what the writer sent meanwhile. The stream path reads this handle from where it stands.
+        this.nonFile = fh;
+        return null;
+      }
+      this.sourceSize = st.size;
     } catch (err) {
       throw new CaptureError('io', 0, `cannot open capture ${path}: ${(err as Error).message}`);
     }
@@ -486,7 +493,10 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     }
   }
 
-  private async rawChunks(): Promise<AsyncIterator<Uint8Array>> {
+  /** A capture path that is not a regular file, opened by openDirect for rawChunks. */
+  private nonFile: FileHandle | null = null;
+
+  private async rawChunks(opened: FileHandle | null): Promise<AsyncIterator<Uint8Array>> {
     const counted = async function* (this: CaptureReader, it: AsyncIterable<Uint8Array>) {
       for await (const c of it) {
         this.bytesRead += c.length;
@@ -495,6 +505,12 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     };
     if (typeof this.source === 'string') {
       const path = this.source;
+      if (opened) {
+        this.sourceSize = null;
+        // Reads the pipe from its start (no position) and closes the handle at its end or when the reader stops.
+        const stream = createReadStream('', { fd: opened, highWaterMark: this.chunkBytes });
+        return ioErrors(counted.call(this, stream as AsyncIterable<Buffer>), path)[Symbol.asyncIterator]();
+      }
       try {
         this.sourceSize = (await stat(path)).size;
       } catch (err) {

@@ -3,6 +3,7 @@
 // with odd resolutions, offsets, sections and block types) and gzip. Then cut and corrupted files: a typed error
 // naming the offset, after the packets before the damage. And memory that does not grow with the file.
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -321,6 +322,28 @@ describe('captureReader on damaged captures', () => {
       assert.equal((await readAll(join(dir, 'x.pcap'))).error?.code, 'unknown-format');
       assert.equal((await readAll(join(dir, 'empty.pcap'))).error?.code, 'truncated');
       assert.equal((await readAll(join(dir, 'missing.pcap'))).error?.code, 'io');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a named pipe (what `<(zcat x.pcap)` gives) is read as a stream: the same packets, its damage reported', async () => {
+    const { dir, cleanup } = tmpDir();
+    try {
+      for (const [f, opts] of [['ids/generated/lo-http.pcapng', {}], ['ids/generated/lo-http-trunc.pcap', {}],
+        ['ids/generated/lo-http-trunc.pcap', { blockingReads: true, reuseBuffers: true }]] as const) {
+        const fifo = join(dir, 'pipe.pcap');
+        execFileSync('rm', ['-f', fifo]);
+        execFileSync('mkfifo', [fifo]);
+        const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', join(TESTDATA, f), fifo]);
+        const piped = await readAll(fifo, opts);
+        writer.kill();
+        const plain = await readAll(join(TESTDATA, f));
+        assert.deepEqual(piped.packets.map(epoch), plain.packets.map(epoch), f);
+        assert.ok(piped.packets.length > 10);
+        assert.equal(piped.error?.code, plain.error?.code);
+        assert.equal(piped.error?.offset, plain.error?.offset);
+      }
     } finally {
       cleanup();
     }
