@@ -364,14 +364,28 @@ export interface TimeBase {
 const TWO_32 = 0x100000000;
 
 function uptimeToMs(up: number, s: RecordScratch, t: TimeBase): number {
-  if (s.has & H_SYS_INIT) return s.sysInitMs + up;
+  if (s.has & H_SYS_INIT) return sinceInit(s.sysInitMs, up, t.exportMs);
   if (t.sysUptimeMs >= 0) {
     let ago = t.sysUptimeMs - up;
     if (ago < -0x80000000) ago += TWO_32; // uptime wrapped (49.7 days) between flow start and export
     return t.exportMs - ago;
   }
-  if (t.sysInitMs >= 0) return t.sysInitMs + up;
+  if (t.sysInitMs >= 0) return sinceInit(t.sysInitMs, up, t.exportMs);
   return -1;
+}
+
+/**
+ * An IPFIX sysUpTime-relative time (IE 22/21, unsigned32 ms) from systemInitTimeMilliseconds. The 32-bit uptime
+ * wraps every 49.7 days, so init + up is only right modulo 2^32: the time taken is the one of init + up + k·2^32
+ * within 24.8 days of the export time. An exporter up for more than 49.7 days needs it, and so does softflowd
+ * reading an old capture (`-r`): it announces its own start as the init time and sends the packets' times
+ * relative to it, negative and so wrapped (init + up would be 49.7 days after the export; nfdump 1.7 shows that).
+ */
+function sinceInit(init: number, up: number, exportMs: number): number {
+  let ago = (exportMs - init - up) % TWO_32;
+  if (ago >= 0x80000000) ago -= TWO_32;
+  else if (ago < -0x80000000) ago += TWO_32;
+  return exportMs - ago;
 }
 
 /**

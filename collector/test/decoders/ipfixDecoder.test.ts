@@ -239,7 +239,20 @@ describe('IPFIX: times', () => {
   });
 
   it('sysUpTime-relative (22/21) with systemInitTimeMilliseconds (160) in the record', () => {
-    assert.deepEqual(one(805, u64(1_600_000_000_000), u32(60_000), u32(61_500)), [1_600_000_060_000, 1_600_000_061_500]);
+    const init = EXPORT * 1000 - 3_600_000; // up for an hour
+    assert.deepEqual(one(805, u64(init), u32(60_000), u32(61_500)), [init + 60_000, init + 61_500]);
+  });
+
+  it('sysUpTime-relative times are 32-bit: taken modulo 2^32 around the export time', () => {
+    const TWO_32 = 2 ** 32;
+    // Up for 60 days: the uptime wrapped once; a flow from 30 s to 10 s before the export.
+    const init = EXPORT * 1000 - 60 * 86_400_000;
+    const up = (msAgo: number) => u32((EXPORT * 1000 - msAgo - init) % TWO_32);
+    assert.deepEqual(one(805, u64(init), up(30_000), up(10_000)), [EXPORT * 1000 - 30_000, EXPORT * 1000 - 10_000]);
+    // softflowd -r on a capture a day older than its start: init 0.888 s after the export second, uptimes negative.
+    const sfInit = EXPORT * 1000 + 888;
+    const neg = (msBefore: number) => u32(TWO_32 - msBefore - 888);
+    assert.deepEqual(one(805, u64(sfInit), neg(86_400_000), neg(86_399_500)), [EXPORT * 1000 - 86_400_000, EXPORT * 1000 - 86_399_500]);
   });
 
   it('sysUpTime-relative (22/21) with systemInitTimeMilliseconds learned from options data', () => {
@@ -247,10 +260,10 @@ describe('IPFIX: times', () => {
     const res = decodeDatagram(ipfixMessage(H, [
       ipfixTemplateSet([{ id: 806, fields: [{ id: 22, length: 4 }, { id: 21, length: 4 }] }]),
       ipfixOptionsTemplateSet([{ id: 900, scopeCount: 1, fields: [{ id: 144, length: 4 }, { id: 160, length: 8 }] }]),
-      dataSet(900, [Buffer.concat([u32(1), u64(1_650_000_000_000)])]),
+      dataSet(900, [Buffer.concat([u32(1), u64(EXPORT * 1000 - 10_000)])]),
       dataSet(806, [Buffer.concat([u32(1000), u32(2000)])]),
     ]), c);
-    assert.deepEqual([res.records[0].first, res.records[0].last], [1_650_000_001_000, 1_650_000_002_000]);
+    assert.deepEqual([res.records[0].first, res.records[0].last], [EXPORT * 1000 - 9_000, EXPORT * 1000 - 8_000]);
     assert.equal(res.optionsRecords, 1);
     assert.equal(res.recordCountForSequence, 2, 'options data records count in the IPFIX sequence too');
   });

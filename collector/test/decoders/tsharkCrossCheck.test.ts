@@ -354,8 +354,10 @@ function compareFlow(r: FlowRecord, f: Map<string, string[]>, pen: Expected['pen
       // Uptimes are 32-bit milliseconds: their difference is taken modulo 2^32 (a flow may predate a wrap).
       toMs = (t) => exportMs - ((up - t) | 0);
     } else if (ctx.sysInit !== undefined) {
+      // init + uptime, the uptime being 32-bit: of init + t + k·2^32, the one nearest the export time.
       const init = ctx.sysInit;
-      toMs = (t) => init + t;
+      const exportMs = Number(cf['cflow.timestamp_tree']['cflow.exporttime']) * 1000;
+      toMs = (t) => exportMs - ((exportMs - init - t) | 0);
     }
     if (toMs && rs !== undefined) eq(r.first, toMs(rs), 'first (sysUptime-relative)');
     if (toMs && re !== undefined) eq(r.last, toMs(re), 'last (sysUptime-relative)');

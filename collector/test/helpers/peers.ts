@@ -73,11 +73,14 @@ export async function startNfcapd(opts: { repeatTo?: number; sampling?: number }
   };
 }
 
-/** softflowd reads a pcap and exports every flow to 127.0.0.1:port, then exits. */
-export async function runSoftflowd(pcap: string, port: number, version: 5 | 9 | 10): Promise<void> {
+/**
+ * softflowd reads a pcap and exports every flow to 127.0.0.1:port, then exits. `times: 'uptime'` leaves out -a / -A
+ * milli: v9 and IPFIX then carry sysUpTime-relative times (IE 22/21), as `softflowd -r x.pcap -n host:port -v 10` does.
+ */
+export async function runSoftflowd(pcap: string, port: number, version: 5 | 9 | 10, times: 'capture' | 'uptime' = 'capture'): Promise<void> {
   const ctl = join(tempDir('dvflow-softflowd-'), 'ctl');
   // -c must come before -r: softflowd 1.1.0 hangs otherwise. -a / -A milli keep the capture's times.
-  const timeOpts = version === 5 ? ['-a'] : ['-A', 'milli'];
+  const timeOpts = times === 'uptime' ? [] : version === 5 ? ['-a'] : ['-A', 'milli'];
   await run('softflowd', ['-c', ctl, '-r', pcap, '-n', `127.0.0.1:${port}`, '-v', String(version), ...timeOpts], { timeout: 60_000 });
 }
 
