@@ -84,6 +84,9 @@ export function readsOnThread(source: string | AsyncIterable<Uint8Array>, o: { f
   return typeof source === 'string' && !o.follow && !o.nfpcapdCompat && !o.onPacket;
 }
 
+/** Longest a flow that ended waits for its batch to fill (ms of wall time). */
+const DRAIN_AFTER_MS = 1000;
+
 /** Ingests a capture file, or a stream of its bytes (then name it with `capture`). */
 export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, opts: IngestOptions): Promise<IngestSummary> {
   const capture = opts.capture ?? (typeof source === 'string' ? basename(source) : 'capture');
@@ -137,9 +140,27 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
   const decoded: DecodeResult[] = [];
   let times = new Float64Array(0);
   let ifaces = new Int32Array(0);
+  // Drains run one after another. A batch of records goes out when full, and a timer sends what ended at least every
+  // DRAIN_AFTER_MS: a live stream (tcpdump -w - | dvflow pcap -) trickles, or pauses with its reader waiting for
+  // bytes, and its ended flows are to be stored as they end, not once a thousand have.
+  let draining: Promise<void> = Promise.resolve();
+  let lastDrain = performance.now();
+  const drainInTurn = (force: boolean): Promise<void> => {
+    draining = draining.then(() => drain(force)).then(() => {
+      lastDrain = performance.now();
+    });
+    return draining;
+  };
+  const trickle = setInterval(() => {
+    if (records.length > 0 && performance.now() - lastDrain >= DRAIN_AFTER_MS) {
+      // A failure is seen by the next drain the ingest awaits.
+      drainInTurn(true).catch(() => {});
+    }
+  }, DRAIN_AFTER_MS);
+  trickle.unref();
   // After each batch: records out, progress, abort. True: stop reading.
   const afterBatch = async (): Promise<boolean> => {
-    if (records.length >= batchSize) await drain(false);
+    if (records.length >= batchSize) await drainInTurn(false);
     if (table.stats.packets >= nextProgress) {
       nextProgress = table.stats.packets + every;
       progress();
@@ -189,7 +210,10 @@ export async function ingestCapture(source: string | AsyncIterable<Uint8Array>, 
     if (!(err instanceof CaptureError)) throw err;
     complete = false;
     errors.push({ code: err.code, offset: err.offset, message: err.message });
+  } finally {
+    clearInterval(trickle);
   }
+  await draining;
   atEnd = true;
   while (table.flushSome(batchSize)) await drain(false);
   await drain(true);

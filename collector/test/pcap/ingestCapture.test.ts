@@ -71,4 +71,32 @@ describe('ingestCapture', () => {
     assert.ok(summary.packets > 0 && summary.packets < 37841);
     assert.equal(n, summary.flows);
   });
+
+  it('a stream that pauses: flows that ended are handed over within a second, not when the batch fills', async () => {
+    const bytes = readFileSync(join(TESTDATA, 'ids/zeek/wikipedia.pcap'));
+    let resume!: () => void;
+    const paused = new Promise<void>((r) => (resume = r));
+    async function* live(): AsyncGenerator<Uint8Array> {
+      yield bytes.subarray(0, 20_000); // 92 packets, then the reader waits
+      await paused;
+      yield bytes.subarray(20_000);
+    }
+    const handed: Array<{ n: number; atEnd: boolean; whilePaused: boolean }> = [];
+    let isPaused = true;
+    const t0 = performance.now();
+    const ingest = ingestCapture(live(), {
+      capture: 'live', flowTable: { idleTimeoutMs: 1000, activeTimeoutMs: 300_000 },
+      onRecords: (rs, _infos, atEnd) => void handed.push({ n: rs.length, atEnd, whilePaused: isPaused }),
+    });
+    while (handed.length === 0 && performance.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+    const waited = performance.now() - t0;
+    isPaused = false;
+    resume();
+    const summary = await ingest;
+    assert.ok(handed[0]?.whilePaused, `records handed over while the stream paused: ${JSON.stringify(handed)}`);
+    assert.ok(waited < 2500, `after ${waited.toFixed(0)} ms`);
+    assert.equal(handed[0].atEnd, false);
+    assert.equal(handed.reduce((t, h) => t + h.n, 0), summary.flows);
+    assert.equal(summary.flows, 57);
+  });
 });
