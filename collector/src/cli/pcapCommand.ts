@@ -6,11 +6,15 @@
 // an embedded store no daemon is running on).
 // Every file is tried: a missing, unreadable or non-capture file gets a clear message and a non-zero exit, the
 // others are still ingested. A damaged capture stores its flows up to the damage and reports the byte offset.
+// `-` is standard input, and a named pipe or device (`<(zcat a.pcap)`, a FIFO tcpdump writes to) is read as a
+// stream: its size is unknown and its bytes can be read once, so it is uploaded chunked (never named by path) and
+// its magic number is checked by the reader, not before.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import type cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { sniffCaptureFormat } from '../pcap/captureReader.ts';
@@ -69,15 +73,18 @@ class Progress {
     return this.lib !== null;
   }
 
-  begin(file: string, total: number, upload: boolean): void {
+  /** `total` null: a stream of unknown size, shown as bytes read without a bar. */
+  begin(name: string, total: number | null, upload: boolean): void {
     const lib = this.lib;
     if (!lib) return;
     this.end();
+    const sent = upload ? ' (sent {sent})' : '';
     this.bar = new lib.SingleBar({
-      format: `{name} |{bar}| {percentage}% {done}/{size}${upload ? ' (sent {sent})' : ''} | {pps} packets/s | {flows} flows`,
+      format: total === null ? `{name} | {done} read${sent} | {pps} packets/s | {flows} flows`
+        : `{name} |{bar}| {percentage}% {done}/{size}${sent} | {pps} packets/s | {flows} flows`,
       hideCursor: true, clearOnComplete: true, stopOnComplete: false, barsize: 24, etaBuffer: 20,
     }, lib.Presets.shades_classic);
-    this.bar.start(Math.max(1, total), 0, { name: basename(file), done: mb(0), size: mb(total), sent: mb(0), pps: '-', flows: 0 });
+    this.bar.start(Math.max(1, total ?? 0), 0, { name, done: mb(0), size: mb(total ?? 0), sent: mb(0), pps: '-', flows: 0 });
   }
 
   uploaded(bytes: number): void {
@@ -97,18 +104,37 @@ class Progress {
 }
 
 interface Checked {
-  size: number;
+  /** null for a stream: standard input, a named pipe or a device. */
+  size: number | null;
   mtimeMs: number;
 }
 
-/** Checks a file before sending it anywhere: present, a regular file, readable, and a capture by its magic number. */
+/** Standard input's name on the command line. */
+export const STDIN = '-';
+
+/** A file as messages name it. */
+function shown(file: string): string {
+  return file === STDIN ? 'standard input' : file;
+}
+
+/** What a file is called in summaries and (without --session) its records' capture. */
+function captureName(file: string): string {
+  return file === STDIN ? 'stdin' : basename(file);
+}
+
+/**
+ * Checks a file before sending it anywhere: present, a regular file (or a stream), readable, and a capture by its
+ * magic number. A stream's first bytes cannot be read twice: the reader checks them.
+ */
 async function precheck(file: string): Promise<Checked | { error: string }> {
+  if (file === STDIN) return { size: null, mtimeMs: 0 };
   let size: number;
   let mtimeMs: number;
   try {
     const st = await stat(file);
     if (st.isDirectory()) return { error: `${file} is a directory, not a capture file` };
-    if (!st.isFile()) return { error: `${file} is not a regular file` };
+    if (st.isFIFO() || st.isCharacterDevice()) return { size: null, mtimeMs: st.mtimeMs };
+    if (!st.isFile()) return { error: `${file} is not a regular file, a named pipe or a device` };
     size = st.size;
     mtimeMs = st.mtimeMs;
   } catch (e) {
@@ -147,17 +173,21 @@ interface ApiError {
   summary?: PcapSummary;
 }
 
-/** What to send: the file's bytes (piped: several times faster than fetch with a stream body), or its path. */
-type Body = { file: string; size: number; onSent: (bytes: number) => void } | { json: object };
+/**
+ * What to send: the file's bytes (piped: several times faster than fetch with a stream body), or its path. size
+ * null: a stream, sent chunked.
+ */
+type Body = { file: string; size: number | null; onSent: (bytes: number) => void } | { json: object };
 
 function post(url: URL, body: Body, token: string | undefined): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const json = 'json' in body ? Buffer.from(JSON.stringify(body.json)) : null;
+    const length = json ? json.length : (body as { size: number | null }).size;
     const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
       method: 'POST',
       headers: {
-        'content-type': json ? 'application/json' : 'application/octet-stream',
-        'content-length': String(json ? json.length : (body as { size: number }).size), accept: 'application/x-ndjson',
+        'content-type': json ? 'application/json' : 'application/octet-stream', accept: 'application/x-ndjson',
+        ...(length === null ? {} : { 'content-length': String(length) }),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
     });
@@ -173,13 +203,13 @@ function post(url: URL, body: Body, token: string | undefined): Promise<Incoming
       return;
     }
     const up = body as { file: string; onSent: (bytes: number) => void };
-    const rs = createReadStream(up.file, { highWaterMark: 1 << 20 });
+    const rs: Readable = up.file === STDIN ? process.stdin : createReadStream(up.file, { highWaterMark: 1 << 20 });
     let sent = 0;
     rs.on('data', (c: Buffer | string) => {
       sent += c.length;
       up.onSent(sent);
     });
-    rs.once('error', (e) => req.destroy(e));
+    rs.once('error', (e: Error) => req.destroy(e));
     rs.pipe(req);
   });
 }
@@ -201,19 +231,19 @@ async function readAll(res: IncomingMessage): Promise<string> {
 
 async function sendOne(file: string, pre: Checked, o: PcapCommandOptions, progress: Progress): Promise<FileResult> {
   const url = new URL('/api/v1/pcap', o.api);
-  url.searchParams.set('name', basename(file));
+  url.searchParams.set('name', captureName(file));
   if (o.session) url.searchParams.set('session', o.session);
   if (o.active !== undefined) url.searchParams.set('active', String(o.active));
   if (o.idle !== undefined) url.searchParams.set('idle', String(o.idle));
   if (o.nfpcapdCompat) url.searchParams.set('nfpcapdCompat', 'true');
-  if (!o.upload && isLocalApi(url)) {
-    progress.begin(file, pre.size, false);
+  if (!o.upload && pre.size !== null && isLocalApi(url)) {
+    progress.begin(captureName(file), pre.size, false);
     const r = await send(url, { json: { path: resolve(file), size: pre.size, mtimeMs: pre.mtimeMs } }, file, o, progress);
     if (r !== 'upload') return r;
   }
-  progress.begin(file, pre.size, true);
+  progress.begin(captureName(file), pre.size, true);
   const r = await send(url, { file, size: pre.size, onSent: (sent) => progress.uploaded(sent) }, file, o, progress);
-  return r === 'upload' ? { file, summary: null, error: `${file}: the daemon refused the upload` } : r;
+  return r === 'upload' ? { file, summary: null, error: `${shown(file)}: the daemon refused the upload` } : r;
 }
 
 /** One request and its answer; 'upload' when the daemon cannot read the file by its path. */
@@ -227,7 +257,7 @@ async function send(url: URL, body: Body, file: string, o: PcapCommandOptions, p
     if (err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' || err.code === 'EHOSTUNREACH' || err.code === 'ECONNRESET') {
       throw daemonUnreachable(o.api, err.message, 'Use --api, or --clickhouse-url to write to a ClickHouse server directly.');
     }
-    return { file, summary: null, error: `${file}: ${'json' in body ? 'request' : 'upload'} failed: ${err.message}` };
+    return { file, summary: null, error: `${shown(file)}: ${'json' in body ? 'request' : 'upload'} failed: ${err.message}` };
   }
   const status = res.statusCode ?? 0;
   if (status !== 200 || !String(res.headers['content-type'] ?? '').includes('ndjson')) {
@@ -242,7 +272,7 @@ async function send(url: URL, body: Body, file: string, o: PcapCommandOptions, p
         'Pass its token with --token or DVFLOW_HTTP_TOKEN (the daemon takes it from http.token or DVFLOW_HTTP_TOKEN).');
     }
     if (j.summary) return { file, summary: j.summary, error: null };
-    return { file, summary: null, error: `${file}: ${j.message ?? `${'json' in body ? 'request' : 'upload'} failed with HTTP ${status}`}` };
+    return { file, summary: null, error: `${shown(file)}: ${j.message ?? `${'json' in body ? 'request' : 'upload'} failed with HTTP ${status}`}` };
   }
   let summary: PcapSummary | null = null;
   let buf = '';
@@ -268,10 +298,10 @@ async function send(url: URL, body: Body, file: string, o: PcapCommandOptions, p
     onLine(buf);
   } catch (e) {
     progress.end();
-    return { file, summary: null, error: `${file}: the connection to the daemon broke during the ingest (${(e as Error).message}); flows read so far are stored` };
+    return { file, summary: null, error: `${shown(file)}: the connection to the daemon broke during the ingest (${(e as Error).message}); flows read so far are stored` };
   }
   progress.end();
-  if (!summary) return { file, summary: null, error: `${file}: the daemon's answer ended without a summary` };
+  if (!summary) return { file, summary: null, error: `${shown(file)}: the daemon's answer ended without a summary` };
   return { file, summary, error: null };
 }
 
@@ -312,9 +342,9 @@ async function directAll(files: string[], o: PcapCommandOptions, progress: Progr
           done({ file, summary: null, error: pre.error });
           continue;
         }
-        progress.begin(file, pre.size, false);
-        const summary = await ingestDetected(file, {
-          sink, session: o.session, active: o.active ?? config.pcap.activeTimeout, idle: o.idle ?? config.pcap.idleTimeout,
+        progress.begin(captureName(file), pre.size, false);
+        const summary = await ingestDetected(file === STDIN ? process.stdin : file, {
+          sink, session: o.session, name: captureName(file), active: o.active ?? config.pcap.activeTimeout, idle: o.idle ?? config.pcap.idleTimeout,
           nfpcapdCompat: o.nfpcapdCompat, onProgress: (p) => progress.ingested(p),
         }, ids?.engine ?? null, readThread);
         progress.end();
@@ -357,6 +387,7 @@ export function formatSummary(s: PcapSummary): string {
 
 /** Runs the command; returns the exit code (0: every file read to its end). */
 export async function runPcapCommand(files: string[], o: PcapCommandOptions): Promise<number> {
+  if (files.filter((f) => f === STDIN).length > 1) throw new CliError('standard input (-) can be read only once');
   const progress = await Progress.create(o.progress !== false && Boolean(process.stderr.isTTY) && !o.json);
   const t0 = performance.now();
   let count = 0;
@@ -382,9 +413,9 @@ export async function runPcapCommand(files: string[], o: PcapCommandOptions): Pr
       failed++;
       const e = s.errors[0];
       const kept = s.packets > 0 ? ` (the ${n(s.flows)} flows before it are stored)` : '';
-      process.stderr.write(`dvflow pcap: ${r.file}: ${e.message}${kept}\n`);
+      process.stderr.write(`dvflow pcap: ${shown(r.file)}: ${e.message}${kept}\n`);
     } else if (!progress.enabled) {
-      process.stderr.write(`dvflow pcap: ${r.file}: done, ${n(s.packets)} packets, ${n(s.flows)} flows in ${(s.elapsedMs / 1000).toFixed(2)} s\n`);
+      process.stderr.write(`dvflow pcap: ${shown(r.file)}: done, ${n(s.packets)} packets, ${n(s.flows)} flows in ${(s.elapsedMs / 1000).toFixed(2)} s\n`);
     }
   };
   if (o.clickhouseUrl || o.data) {
@@ -428,10 +459,11 @@ export function addPcapCommand(program: Command): void {
       'time. Records get source pcap and capture = the --session name, else the file name: dvflow query "source pcap".\n\n' +
       'On a terminal a progress bar shows bytes, packets/s and flows; otherwise a line per file. Then, per file: ' +
       'packets, bytes, flows, malformed packets by kind, packets per encapsulation, fragments, and any error with its ' +
-      'byte offset. A missing, unreadable or non-capture file is reported and skipped while the other files are still ' +
+      'byte offset. - reads standard input, and a named pipe or device is read as a stream: uploaded chunked (up to the ' +
+      'daemon\'s pcap.maxUploadBytes) and named stdin or by its file name. A missing, unreadable or non-capture file is reported and skipped while the other files are still ' +
       'ingested; a damaged capture (cut short, corrupt block) keeps the flows from before the damage. Exit status 1 when ' +
       'any file could not be read to its end, else 0.')
-    .argument('<file...>', 'capture files (.pcap, .pcapng, .gz)')
+    .argument('<file...>', 'capture files (.pcap, .pcapng, .gz); - for standard input, e.g. tcpdump -w - | dvflow pcap -')
     .option('--session <name>', 'mirror session name, written as every record\'s capture (default: the file name)')
     .option('--active <seconds>', 'active timeout: a flow longer than this is cut (default 300)', seconds)
     .option('--idle <seconds>', 'idle timeout: a flow silent this long ends (default 60)', seconds)

@@ -74,7 +74,10 @@ export async function migrate(store: ClickHouseStore, o: MigrationOptions): Prom
       }
     }
     const checksum = createHash('sha256').update(text).digest('hex').slice(0, 16);
-    await store.command('INSERT INTO schema_migrations (name, checksum) VALUES ({name:String}, {checksum:String})', { name: f, checksum });
+    // INSERT … SELECT, not VALUES: the embedded store is clickhouse-local, which refuses an INSERT with inline data
+    // ("Processing async inserts with both inlined and external data (from stdin …)") while descriptor 0 is a pipe
+    // or socket with bytes waiting, as under `tcpdump -w - | dvflow pcap --data DIR -`.
+    await store.command('INSERT INTO schema_migrations (name, checksum) SELECT {name:String}, {checksum:String}', { name: f, checksum });
     applied.push(f);
   }
   await applyRetention(store, o);

@@ -3,10 +3,11 @@
 // nfpcapd's under dvflow's own flow rules, unreadable files reported while the others are ingested, the ERSPAN
 // session stored, and the drop folder (ingested once, moved to done/, not again after a restart).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { dvflow, dvflowBin, startCliDaemon, type CliDaemon } from '../helpers/cliDaemon.ts';
@@ -31,6 +32,35 @@ async function flows(api: string): Promise<Row[]> {
 
 function totals(rows: { packets: number; bytes: number }[]): { flows: number; packets: number; bytes: number } {
   return rows.reduce<{ flows: number; packets: number; bytes: number }>((t, f) => ({ flows: t.flows + 1, packets: t.packets + Number(f.packets), bytes: t.bytes + Number(f.bytes) }), { flows: 0, packets: 0, bytes: 0 });
+}
+
+/** `dvflow ARGS` with `input` written to its standard input (a pipe), as `cat input | dvflow ARGS` would. */
+function dvflowFed(args: string[], input: Buffer | string): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [dvflowBin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdin.on('error', () => { /* it may exit before reading all (an error) */ });
+    child.stdin.end(input);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, code: code ?? 1 });
+    });
+  });
+}
+
+/** Writes `input` into a new named pipe as soon as a reader opens it; resolves when written. */
+function feedFifo(path: string, input: Buffer): Promise<void> {
+  execFileSync('mkfifo', [path]);
+  return new Promise((resolve, reject) => {
+    const w = createWriteStream(path);
+    w.once('error', reject);
+    w.end(input, () => resolve());
+  });
 }
 
 async function until(cond: () => boolean, ms: number): Promise<void> {
@@ -59,6 +89,45 @@ describe('dvflow pcap --data: straight into an embedded store no daemon runs on'
       } finally {
         await store.close();
       }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('dvflow pcap --data -: standard input into a new embedded store', () => {
+  // The store's first start runs the schema migrations, whose bookkeeping INSERTs clickhouse-local refuses while
+  // descriptor 0 is a pipe with bytes waiting: the CLI moves standard input off descriptor 0 first.
+  it('reads a pcap piped in, names it stdin, and stores its flows', async () => {
+    const root = tempDir('dvflow-pcapcli-stdin-');
+    try {
+      const file = join(TESTDATA, 'ids/zeek/wikipedia.pcap');
+      const r = await dvflowFed(['pcap', '--data', join(root, 'data'), '--json', '-'], readFileSync(file));
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout) as { capture: string; packets: number; flows: number; fileBytes: number };
+      assert.deepEqual([s.capture, s.packets, s.fileBytes], ['stdin', 136, statSync(file).size]);
+      const { ClickHouseStore } = await import('../../src/storage/clickhouseStore.ts');
+      const store = await ClickHouseStore.open({ url: '', user: 'default', password: '', database: 'default', cluster: '', dataDir: join(root, 'data') });
+      try {
+        const rows = await store.queryRows<{ n: number; p: number }>("SELECT count() AS n, sum(packets) AS p FROM flows WHERE capture = 'stdin'");
+        assert.deepEqual(rows.map((x) => [Number(x.n), Number(x.p)]), [[s.flows, 126]], '126 IP packets of 136 (10 ARP/LLC)');
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses standard input twice, and reports a piped non-capture with exit status 1', async () => {
+    const root = tempDir('dvflow-pcapcli-stdin-bad-');
+    try {
+      const twice = await dvflowFed(['pcap', '--data', join(root, 'data'), '-', '-'], '');
+      assert.equal(twice.code, 1);
+      assert.match(twice.stderr, /standard input \(-\) can be read only once/);
+      const bad = await dvflowFed(['pcap', '--data', join(root, 'data'), '-'], 'not a capture at all\n');
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /standard input: not a pcap or pcapng capture \(magic 0x6e6f7420\)/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -113,7 +182,7 @@ describe('dvflow pcap: the path to a daemon on this host, the bytes otherwise', 
   let server: Server;
   let api: string;
   let refuse: { status: number; code?: string } | null = null;
-  const seen: Array<{ type: string; body: string; bytes: number }> = [];
+  const seen: Array<{ type: string; body: string; bytes: number; chunked: boolean; name: string | null }> = [];
   const summary = { name: 'x', capture: 'x', session: null, format: 'pcap', compressed: false, fileBytes: 1, packets: 1, bytes: 1, flows: 1,
     malformed: {}, skipped: {}, byEncap: {}, fragments: { total: 0, attributed: 0, orphaned: 0 }, evicted: 0, errors: [], complete: true,
     activeTimeout: 300, idleTimeout: 60, elapsedMs: 1 };
@@ -124,7 +193,11 @@ describe('dvflow pcap: the path to a daemon on this host, the bytes otherwise', 
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         const type = String(req.headers['content-type']);
-        seen.push({ type, body: type.includes('json') ? body.toString() : '', bytes: body.length });
+        seen.push({
+          type, body: type.includes('json') ? body.toString() : '', bytes: body.length,
+          chunked: req.headers['transfer-encoding'] === 'chunked' && req.headers['content-length'] === undefined,
+          name: new URL(req.url ?? '/', 'http://x').searchParams.get('name'),
+        });
         if (req.headers.authorization !== 'Bearer t') {
           res.writeHead(401, { 'content-type': 'application/json' }).end('{"message":"no token"}');
         } else if (type.includes('json') && refuse) {
@@ -175,6 +248,27 @@ describe('dvflow pcap: the path to a daemon on this host, the bytes otherwise', 
     assert.equal(n.code, 1);
     assert.match(n.stderr, /refused the capture \(HTTP 401\).*--token/);
     assert.equal(seen.length, 1, 'no upload after a 401');
+  });
+
+  it('- and a named pipe are uploaded chunked, never named by path (their size is unknown, their bytes read once)', async () => {
+    seen.length = 0;
+    refuse = null;
+    const bytes = readFileSync(file);
+    const r = await dvflowFed(['pcap', '--api', api, '--token', 't', '--json', '-'], bytes);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(seen.map((x) => [x.type, x.bytes, x.chunked, x.name]), [['application/octet-stream', size, true, 'stdin']]);
+    const root = tempDir('dvflow-pcapcli-fifo-');
+    try {
+      seen.length = 0;
+      const fifo = join(root, 'mirror.fifo');
+      const fed = feedFifo(fifo, bytes);
+      const f = await dvflow(['pcap', '--api', api, '--token', 't', '--json', fifo]);
+      await fed;
+      assert.equal(f.code, 0, f.stderr);
+      assert.deepEqual(seen.map((x) => [x.type, x.bytes, x.chunked, x.name]), [['application/octet-stream', size, true, 'mirror.fifo']]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
@@ -264,6 +358,59 @@ describe('dvflow pcap against a running daemon', { skip: !HAVE && 'nfpcapd/nfdum
     const b = totals(rows.filter((f) => f.capture === 'mode-upload'));
     assert.ok(a.flows > 0);
     assert.deepEqual(a, b);
+  });
+
+  it('standard input and a named pipe (gzip-compressed) store the same flows as the file', async () => {
+    const file = join(TESTDATA, 'ids/zeek/wikipedia.pcap');
+    const viaFile = await up('--session', 'feed-file', file);
+    const viaStdin = await dvflowFed(['pcap', '--api', d.api, '--token', TOKEN, '--session', 'feed-stdin', '-'], readFileSync(file));
+    const fifo = join(root, 'feed.fifo');
+    const fed = feedFifo(fifo, gzipSync(readFileSync(file)));
+    const viaFifo = await up('--session', 'feed-fifo', fifo);
+    await fed;
+    for (const r of [viaFile, viaStdin, viaFifo]) assert.equal(r.code, 0, r.stderr);
+    assert.match(viaFifo.stdout, /format pcap \(gzip\)/);
+    const rows = await flows(d.api);
+    const by = (c: string) => totals(rows.filter((f) => f.capture === c));
+    assert.ok(by('feed-file').flows > 0);
+    assert.deepEqual(by('feed-stdin'), by('feed-file'));
+    assert.deepEqual(by('feed-fifo'), by('feed-file'));
+  });
+
+  it('a live stream on standard input: flows that ended are stored while it still runs', async () => {
+    const bytes = readFileSync(join(TESTDATA, 'ids/zeek/wikipedia.pcap'));
+    const child = spawn(process.execPath, [dvflowBin, 'pcap', '--api', d.api, '--token', TOKEN, '--session', 'feed-live', '--idle', '1', '--json', '-'],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c));
+    const closed = new Promise<number | null>((r) => child.once('close', r));
+    try {
+      child.stdin.write(bytes.subarray(0, 20_000));
+      const stored = async () => (await flows(d.api)).filter((f) => f.capture === 'feed-live').length;
+      let early = 0;
+      for (let i = 0; i < 100 && early === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        early = await stored();
+      }
+      assert.ok(early > 0, 'flows stored before the stream ended');
+      assert.equal(child.exitCode, null, 'still reading');
+      child.stdin.end(bytes.subarray(20_000));
+      assert.equal(await closed, 0);
+      const summary = JSON.parse(out) as { flows: number; packets: number };
+      assert.equal(summary.packets, 136);
+      assert.ok(early < summary.flows);
+      assert.equal(await stored(), summary.flows);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('a capture cut short on standard input: the error names the offset, the flows before it are stored', async () => {
+    const cut = readFileSync(join(TESTDATA, 'ids/zeek/wikipedia.pcap')).subarray(0, 20_000);
+    const r = await dvflowFed(['pcap', '--api', d.api, '--token', TOKEN, '--session', 'feed-cut', '-'], cut);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /standard input: truncated pcap at offset 19932: .*\(the 49 flows before it are stored\)/);
+    assert.equal(totals((await flows(d.api)).filter((f) => f.capture === 'feed-cut')).flows, 49);
   });
 
   it('an ERSPAN capture: the mirror session and encapsulation are stored (tshark erspan.spanid)', async () => {
