@@ -401,9 +401,11 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
   async *batches(): AsyncGenerator<CapturePacket[]> {
     if (this.started) throw new Error('CaptureReader: a capture can be read once');
     this.started = true;
+    let pipe: FileHandle | null = null;
     if (typeof this.source === 'string') {
       const direct = await this.openDirect(this.source);
-      if (direct && 'cur' in direct) {
+      if (direct && 'pipe' in direct) pipe = direct.pipe;
+      else if (direct) {
         try {
           const { cur, sniffed } = direct;
           this.format = sniffed.format;
@@ -416,7 +418,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
         return;
       }
     }
-    const raw = await this.rawChunks(typeof this.source === 'string' ? this.nonFile : null);
+    const raw = await this.rawChunks(pipe);
     let chunks: AsyncIterator<Uint8Array> = raw;
     try {
       let head = await readHead(raw, 4);
@@ -449,9 +451,10 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
 
   /**
    * An uncompressed capture file our own loops read: a FileCursor over it. Null when the file is for the stream
-   * path (gzip, an unknown magic for its error, a µs pcap for pcap-parser when asked).
+   * path (gzip, an unknown magic for its error, a µs pcap for pcap-parser when asked); `pipe`, the opened handle, when
+   * the path is a pipe or a device.
    */
-  private async openDirect(path: string): Promise<{ cur: FileCursor; sniffed: { format: CaptureFormat; le: boolean } } | null> {
+  private async openDirect(path: string): Promise<{ cur: FileCursor; sniffed: { format: CaptureFormat; le: boolean } } | { pipe: FileHandle } | null> {
     let fh: FileHandle;
     try {
       fh = await open(path, 'r');
@@ -459,8 +462,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
       if (!st.isFile()) {
         // A pipe or a device (`dvflow pcap <(zcat x.pcap)`, /dev/stdin): no positioned reads, and opening it again
         // could lose what the writer sent meanwhile. The stream path reads this handle from where it stands.
-        this.nonFile = fh;
-        return null;
+        return { pipe: fh };
       }
       this.sourceSize = st.size;
     } catch (err) {
@@ -493,9 +495,7 @@ export class CaptureReader implements AsyncIterable<CapturePacket> {
     }
   }
 
-  /** A capture path that is not a regular file, opened by openDirect for rawChunks. */
-  private nonFile: FileHandle | null = null;
-
+  /** `opened`: a capture path that is a pipe or a device, as openDirect opened it. */
   private async rawChunks(opened: FileHandle | null): Promise<AsyncIterator<Uint8Array>> {
     const counted = async function* (this: CaptureReader, it: AsyncIterable<Uint8Array>) {
       for await (const c of it) {
