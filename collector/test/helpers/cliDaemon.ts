@@ -50,9 +50,15 @@ export async function startCliDaemon(data: string, extra: string[] = []): Promis
   };
 }
 
-export async function dvflow(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+/** `dvflow ARGS`; with `input`, that is written to its standard input (a pipe), as `cat input | dvflow ARGS` does. */
+export async function dvflow(args: string[], input?: Buffer | string): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [dvflowBin, ...args], { timeout: 120_000 });
+    const running = run(process.execPath, [dvflowBin, ...args], { timeout: 120_000 });
+    if (input !== undefined) {
+      running.child.stdin!.on('error', () => { /* it may exit before reading all (an error) */ });
+      running.child.stdin!.end(input);
+    }
+    const { stdout, stderr } = await running;
     return { stdout, stderr, code: 0 };
   } catch (e) {
     const err = e as { stdout: string; stderr: string; code: number };

@@ -3,7 +3,6 @@
 // with odd resolutions, offsets, sections and block types) and gzip. Then cut and corrupted files: a typed error
 // naming the offset, after the packets before the damage. And memory that does not grow with the file.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -11,7 +10,7 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { CaptureError, readCapture, type CapturePacket, type CaptureReaderOptions, tsFromUnits } from '../../src/pcap/captureReader.ts';
 import * as B from './packetBuilder.ts';
-import { TESTDATA, have, tmpDir, tshark } from './tools.ts';
+import { TESTDATA, feedFifo, have, tmpDir, tshark } from './tools.ts';
 
 const HAVE_TSHARK = have('tshark');
 
@@ -330,14 +329,13 @@ describe('captureReader on damaged captures', () => {
   it('a named pipe (what `<(zcat x.pcap)` gives) is read as a stream: the same packets, its damage reported', async () => {
     const { dir, cleanup } = tmpDir();
     try {
+      let n = 0;
       for (const [f, opts] of [['ids/generated/lo-http.pcapng', {}], ['ids/generated/lo-http-trunc.pcap', {}],
         ['ids/generated/lo-http-trunc.pcap', { blockingReads: true, reuseBuffers: true }]] as const) {
-        const fifo = join(dir, 'pipe.pcap');
-        execFileSync('rm', ['-f', fifo]);
-        execFileSync('mkfifo', [fifo]);
-        const writer = spawn('sh', ['-c', 'cat "$0" > "$1"', join(TESTDATA, f), fifo]);
+        const fifo = join(dir, `pipe-${n++}.pcap`);
+        const fed = feedFifo(fifo, readFileSync(join(TESTDATA, f)));
         const piped = await readAll(fifo, opts);
-        writer.kill();
+        await fed;
         const plain = await readAll(join(TESTDATA, f));
         assert.deepEqual(piped.packets.map(epoch), plain.packets.map(epoch), f);
         assert.ok(piped.packets.length > 10);

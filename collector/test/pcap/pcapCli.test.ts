@@ -3,8 +3,8 @@
 // nfpcapd's under dvflow's own flow rules, unreadable files reported while the others are ingested, the ERSPAN
 // session stored, and the drop folder (ingested once, moved to done/, not again after a restart).
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { dvflow, dvflowBin, startCliDaemon, type CliDaemon } from '../helpers/cliDaemon.ts';
 import { tempDir } from '../helpers/peers.ts';
-import { TESTDATA, have, nfpcapdFlows, tmpDir, tshark } from './tools.ts';
+import { TESTDATA, feedFifo, have, nfpcapdFlows, tmpDir, tshark } from './tools.ts';
 
 const run = promisify(execFile);
 const HAVE = have('nfpcapd') && have('nfdump');
@@ -32,35 +32,6 @@ async function flows(api: string): Promise<Row[]> {
 
 function totals(rows: { packets: number; bytes: number }[]): { flows: number; packets: number; bytes: number } {
   return rows.reduce<{ flows: number; packets: number; bytes: number }>((t, f) => ({ flows: t.flows + 1, packets: t.packets + Number(f.packets), bytes: t.bytes + Number(f.bytes) }), { flows: 0, packets: 0, bytes: 0 });
-}
-
-/** `dvflow ARGS` with `input` written to its standard input (a pipe), as `cat input | dvflow ARGS` would. */
-function dvflowFed(args: string[], input: Buffer | string): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [dvflowBin, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.stdin.on('error', () => { /* it may exit before reading all (an error) */ });
-    child.stdin.end(input);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr, code: code ?? 1 });
-    });
-  });
-}
-
-/** Writes `input` into a new named pipe as soon as a reader opens it; resolves when written. */
-function feedFifo(path: string, input: Buffer): Promise<void> {
-  execFileSync('mkfifo', [path]);
-  return new Promise((resolve, reject) => {
-    const w = createWriteStream(path);
-    w.once('error', reject);
-    w.end(input, () => resolve());
-  });
 }
 
 async function until(cond: () => boolean, ms: number): Promise<void> {
@@ -102,7 +73,7 @@ describe('dvflow pcap --data -: standard input into a new embedded store', () =>
     const root = tempDir('dvflow-pcapcli-stdin-');
     try {
       const file = join(TESTDATA, 'ids/zeek/wikipedia.pcap');
-      const r = await dvflowFed(['pcap', '--data', join(root, 'data'), '--json', '-'], readFileSync(file));
+      const r = await dvflow(['pcap', '--data', join(root, 'data'), '--json', '-'], readFileSync(file));
       assert.equal(r.code, 0, r.stderr);
       const s = JSON.parse(r.stdout) as { capture: string; packets: number; flows: number; fileBytes: number };
       assert.deepEqual([s.capture, s.packets, s.fileBytes], ['stdin', 136, statSync(file).size]);
@@ -122,10 +93,10 @@ describe('dvflow pcap --data -: standard input into a new embedded store', () =>
   it('refuses standard input twice, and reports a piped non-capture with exit status 1', async () => {
     const root = tempDir('dvflow-pcapcli-stdin-bad-');
     try {
-      const twice = await dvflowFed(['pcap', '--data', join(root, 'data'), '-', '-'], '');
+      const twice = await dvflow(['pcap', '--data', join(root, 'data'), '-', '-'], '');
       assert.equal(twice.code, 1);
       assert.match(twice.stderr, /standard input \(-\) can be read only once/);
-      const bad = await dvflowFed(['pcap', '--data', join(root, 'data'), '-'], 'not a capture at all\n');
+      const bad = await dvflow(['pcap', '--data', join(root, 'data'), '-'], 'not a capture at all\n');
       assert.equal(bad.code, 1);
       assert.match(bad.stderr, /standard input: not a pcap or pcapng capture \(magic 0x6e6f7420\)/);
     } finally {
@@ -254,7 +225,7 @@ describe('dvflow pcap: the path to a daemon on this host, the bytes otherwise', 
     seen.length = 0;
     refuse = null;
     const bytes = readFileSync(file);
-    const r = await dvflowFed(['pcap', '--api', api, '--token', 't', '--json', '-'], bytes);
+    const r = await dvflow(['pcap', '--api', api, '--token', 't', '--json', '-'], bytes);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(seen.map((x) => [x.type, x.bytes, x.chunked, x.name]), [['application/octet-stream', size, true, 'stdin']]);
     const root = tempDir('dvflow-pcapcli-fifo-');
@@ -363,7 +334,7 @@ describe('dvflow pcap against a running daemon', { skip: !HAVE && 'nfpcapd/nfdum
   it('standard input and a named pipe (gzip-compressed) store the same flows as the file', async () => {
     const file = join(TESTDATA, 'ids/zeek/wikipedia.pcap');
     const viaFile = await up('--session', 'feed-file', file);
-    const viaStdin = await dvflowFed(['pcap', '--api', d.api, '--token', TOKEN, '--session', 'feed-stdin', '-'], readFileSync(file));
+    const viaStdin = await dvflow(['pcap', '--api', d.api, '--token', TOKEN, '--session', 'feed-stdin', '-'], readFileSync(file));
     const fifo = join(root, 'feed.fifo');
     const fed = feedFifo(fifo, gzipSync(readFileSync(file)));
     const viaFifo = await up('--session', 'feed-fifo', fifo);
@@ -407,7 +378,7 @@ describe('dvflow pcap against a running daemon', { skip: !HAVE && 'nfpcapd/nfdum
 
   it('a capture cut short on standard input: the error names the offset, the flows before it are stored', async () => {
     const cut = readFileSync(join(TESTDATA, 'ids/zeek/wikipedia.pcap')).subarray(0, 20_000);
-    const r = await dvflowFed(['pcap', '--api', d.api, '--token', TOKEN, '--session', 'feed-cut', '-'], cut);
+    const r = await dvflow(['pcap', '--api', d.api, '--token', TOKEN, '--session', 'feed-cut', '-'], cut);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /standard input: truncated pcap at offset 19932: .*\(the 49 flows before it are stored\)/);
     assert.equal(totals((await flows(d.api)).filter((f) => f.capture === 'feed-cut')).flows, 49);

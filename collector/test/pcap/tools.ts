@@ -1,7 +1,7 @@
 // Runs the reference tools the pcap tests compare against: tshark for decoding, nfpcapd + nfdump for flows.
 // Expectations come from these tools at test time, never from our own output.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,16 @@ export function have(tool: string): boolean {
 export function tmpDir(prefix = 'dvflow-pcap-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Makes a named pipe at `path` and writes `input` into it once a reader opens it; resolves when written. */
+export function feedFifo(path: string, input: Buffer): Promise<void> {
+  execFileSync('mkfifo', [path]);
+  return new Promise((resolve, reject) => {
+    const w = createWriteStream(path);
+    w.once('error', reject);
+    w.end(input, () => resolve());
+  });
 }
 
 /** One row per frame: field name → raw text (all occurrences, comma-separated). */
