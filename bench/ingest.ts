@@ -9,6 +9,8 @@
 // 4. dvflow-enriched: dvflow with a 10,000-dvPort / 500-VIP inventory (bench/benchInventory.ts) loaded from files;
 //    the stream's interface fields are dvPort keys for every tool (softflowd sends 0), so the lookups are real.
 //    `--only dvflow,dvflow-enriched --rates ...` with fine steps gives enrichment's cost as a lossless rate.
+//    dvflow-enriched-noids is the same without the IDS; beside dvflow-noids it shows enrichment's own cost, apart
+//    from the IDS detectors that only run for flows to a VIP (vip-ddos).
 // 5. CPU per flow: for every dvflow run, the daemon's CPU time (all its threads: decoding, the embedded ClickHouse's
 //    inserts and merges; from /proc/PID/stat) from the start of the replay until its queue has drained and 3 s more,
 //    divided by the flows it stored. On a CPU-bound machine throughput is cores / CPU per flow, so the ratio of two
@@ -17,8 +19,11 @@
 //    the tools alternating, and prints the median. Each run's CPU is also split by thread (/proc/PID/task): the
 //    JavaScript main thread (receive, decode, enrich, IDS, encode), ClickHouse's merges, and the other threads
 //    (ClickHouse's inserts with their rollup views, V8's GC helpers), so a difference between two setups shows where it is.
+// 6. --cpu-prof DIR: each dvflow daemon writes V8 CPU profiles of its JavaScript threads into DIR when it stops
+//    (node --cpu-prof; the main thread's file ends in .0.001.cpuprofile).
 //
-// Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000] [--only nfcapd,dvflow,dvflow-noids,dvflow-enriched] [--repeat 1]
+// Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000]
+//          [--only nfcapd,dvflow,dvflow-noids,dvflow-enriched,dvflow-enriched-noids] [--repeat 1] [--cpu-prof DIR]
 // Prints one line per run and a final table with the ratio dvflow/nfcapd.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -42,6 +47,7 @@ const { values: args } = parseArgs({
     rates: { type: 'string', default: '10000,20000,40000,60000,80000,100000' },
     only: { type: 'string', default: '' },
     repeat: { type: 'string', default: '1' },
+    'cpu-prof': { type: 'string', default: '' },
   },
 });
 const duration = Number(args.duration);
@@ -164,7 +170,7 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ inventory }));
     extra.push('--config', join(dir, 'config.json'));
   }
-  const c = spawn(process.execPath, [join(root, 'collector', 'bin', 'dvflow.js'), 'start', '--data', dir, '--netflow-port', String(port), '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'error', ...(ids ? [] : ['--no-ids']), ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const c = spawn(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []), join(root, 'collector', 'bin', 'dvflow.js'), 'start', '--data', dir, '--netflow-port', String(port), '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'error', ...(ids ? [] : ['--no-ids']), ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
   const api = `http://127.0.0.1:${http}`;
   for (let i = 0; i < 300; i++) {
     try {
@@ -222,7 +228,7 @@ const { datagrams, perDatagram, flows, addrs } = await recordStream();
 console.log(`recorded ${datagrams.length} NetFlow v9 datagrams from softflowd, ${flows} data records (${(flows / datagrams.length).toFixed(1)} flows/packet)`);
 // dvflow runs with its IDS (every flow through the detectors, the default) and without it (--no-ids), so the
 // detectors' cost shows as the difference.
-const best: Record<string, number> = { nfcapd: 0, dvflow: 0, 'dvflow-noids': 0, 'dvflow-enriched': 0 };
+const best: Record<string, number> = { nfcapd: 0, dvflow: 0, 'dvflow-noids': 0, 'dvflow-enriched': 0, 'dvflow-enriched-noids': 0 };
 const stopped = new Set<string>();
 const tools = args.only ? args.only.split(',') : ['nfcapd', 'dvflow', 'dvflow-noids'];
 /** tool → rate → CPU µs per stored flow of each lossless run. */
@@ -234,7 +240,7 @@ for (const rate of rates) {
   for (let k = 0; k < repeat; k++) {
     for (const tool of tools) {
       if (stopped.has(tool)) continue;
-      const r = tool === 'nfcapd' ? await runNfcapd(datagrams, perDatagram, rate) : await runDvflow(datagrams, perDatagram, rate, tool !== 'dvflow-noids', tool === 'dvflow-enriched' ? addrs : []);
+      const r = tool === 'nfcapd' ? await runNfcapd(datagrams, perDatagram, rate) : await runDvflow(datagrams, perDatagram, rate, !tool.endsWith('-noids'), tool.startsWith('dvflow-enriched') ? addrs : []);
       const loss = r.sent > 0 ? 1 - r.stored / r.sent : 1;
       const ok = loss < 0.001;
       const cpu = r.cpuUsPerFlow === undefined ? '' : `  CPU ${r.cpuUsPerFlow.toFixed(2)} µs/flow${r.split ? ` (${fmtSplit(r.split)})` : ''}`;
@@ -261,9 +267,13 @@ if (tools.includes('dvflow') && tools.includes('dvflow-noids') && best['dvflow-n
 if (tools.includes('dvflow') && tools.includes('dvflow-enriched') && best.dvflow! > 0) {
   console.log(`  enrichment cost (10k dvPorts, 500 VIPs): the highest lossless rate is ${((1 - best['dvflow-enriched']! / best.dvflow!) * 100).toFixed(1)}% lower with the inventory`);
 }
+if (tools.includes('dvflow-noids') && tools.includes('dvflow-enriched-noids') && best['dvflow-noids']! > 0) {
+  console.log(`  enrichment cost without the IDS: the highest lossless rate is ${((1 - best['dvflow-enriched-noids']! / best['dvflow-noids']!) * 100).toFixed(1)}% lower with the inventory`);
+}
 
 // CPU per flow at the rates where both tools of a pair stored everything, each the median of its runs.
-const pairs: Array<[string, string, string]> = [['dvflow-noids', 'dvflow', 'IDS'], ['dvflow', 'dvflow-enriched', 'enrichment (10k dvPorts, 500 VIPs)']];
+const pairs: Array<[string, string, string]> = [['dvflow-noids', 'dvflow', 'IDS'], ['dvflow', 'dvflow-enriched', 'enrichment (10k dvPorts, 500 VIPs)'],
+  ['dvflow-noids', 'dvflow-enriched-noids', 'enrichment without the IDS (10k dvPorts, 500 VIPs)']];
 for (const [base, other, what] of pairs) {
   if (!tools.includes(base) || !tools.includes(other)) continue;
   for (const rate of rates) {
