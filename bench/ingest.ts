@@ -233,6 +233,8 @@ const stopped = new Set<string>();
 const tools = args.only ? args.only.split(',') : ['nfcapd', 'dvflow', 'dvflow-noids'];
 /** tool → rate → CPU µs per stored flow of each lossless run. */
 const cpuPerFlow = new Map<string, Map<number, number[]>>(tools.map((t) => [t, new Map()]));
+/** tool → rate → repetition → CPU µs per stored flow, for pairing the runs made one after the other. */
+const cpuByRun = new Map<string, Map<number, Map<number, number>>>(tools.map((t) => [t, new Map()]));
 /** tool → rate → the same, split by thread (cpuSplit). */
 const splitPerFlow = new Map<string, Map<number, CpuSplit[]>>(tools.map((t) => [t, new Map()]));
 const fmtSplit = (x: CpuSplit) => `main thread ${x.main.toFixed(2)}, ClickHouse merges ${x.merges.toFixed(2)}, other threads ${x.other.toFixed(2)}`;
@@ -251,6 +253,9 @@ for (const rate of rates) {
         if (r.cpuUsPerFlow !== undefined) {
           const byRate = cpuPerFlow.get(tool)!;
           byRate.set(rate, [...(byRate.get(rate) ?? []), r.cpuUsPerFlow]);
+          const runs = cpuByRun.get(tool)!;
+          if (!runs.has(rate)) runs.set(rate, new Map());
+          runs.get(rate)!.set(k, r.cpuUsPerFlow);
           const bySplit = splitPerFlow.get(tool)!;
           if (r.split) bySplit.set(rate, [...(bySplit.get(rate) ?? []), r.split]);
         }
@@ -282,6 +287,13 @@ for (const [base, other, what] of pairs) {
     const ma = median(a), mb = median(b);
     console.log(`  ${what} at ${rate} pkt/s: CPU per flow ${ma.toFixed(2)} → ${mb.toFixed(2)} µs (median of ${a.length} and ${b.length} runs); `
       + `capacity ${((1 - ma / mb) * 100).toFixed(1)}% lower`);
+    // The machine's speed drifts over a long run; the two setups' runs of one repetition are next to each other in
+    // time, so the median of their ratios is less moved by that drift than the ratio of the medians.
+    const ra = cpuByRun.get(base)!.get(rate), rb = cpuByRun.get(other)!.get(rate);
+    const paired = [...(ra?.keys() ?? [])].filter((k) => rb?.has(k)).map((k) => 100 * (1 - ra!.get(k)! / rb!.get(k)!));
+    if (paired.length > 1) {
+      console.log(`    paired runs: capacity ${median(paired).toFixed(1)}% lower (median of ${paired.length} pairs: ${paired.map((x) => x.toFixed(1)).join(', ')})`);
+    }
     const sa = splitPerFlow.get(base)!.get(rate) ?? [], sb = splitPerFlow.get(other)!.get(rate) ?? [];
     if (sa.length && sb.length) {
       const med = (xs: CpuSplit[]): CpuSplit => ({ main: median(xs.map((x) => x.main)), merges: median(xs.map((x) => x.merges)), other: median(xs.map((x) => x.other)) });
