@@ -231,9 +231,7 @@ console.log(`recorded ${datagrams.length} NetFlow v9 datagrams from softflowd, $
 const best: Record<string, number> = { nfcapd: 0, dvflow: 0, 'dvflow-noids': 0, 'dvflow-enriched': 0, 'dvflow-enriched-noids': 0 };
 const stopped = new Set<string>();
 const tools = args.only ? args.only.split(',') : ['nfcapd', 'dvflow', 'dvflow-noids'];
-/** tool → rate → CPU µs per stored flow of each lossless run. */
-const cpuPerFlow = new Map<string, Map<number, number[]>>(tools.map((t) => [t, new Map()]));
-/** tool → rate → repetition → CPU µs per stored flow, for pairing the runs made one after the other. */
+/** tool → rate → repetition → CPU µs per stored flow of each lossless run (by repetition, to pair the runs made one after the other). */
 const cpuByRun = new Map<string, Map<number, Map<number, number>>>(tools.map((t) => [t, new Map()]));
 /** tool → rate → the same, split by thread (cpuSplit). */
 const splitPerFlow = new Map<string, Map<number, CpuSplit[]>>(tools.map((t) => [t, new Map()]));
@@ -251,8 +249,6 @@ for (const rate of rates) {
       if (ok) {
         best[tool] = Math.max(best[tool]!, Math.round(r.achieved));
         if (r.cpuUsPerFlow !== undefined) {
-          const byRate = cpuPerFlow.get(tool)!;
-          byRate.set(rate, [...(byRate.get(rate) ?? []), r.cpuUsPerFlow]);
           const runs = cpuByRun.get(tool)!;
           if (!runs.has(rate)) runs.set(rate, new Map());
           runs.get(rate)!.set(k, r.cpuUsPerFlow);
@@ -266,30 +262,30 @@ for (const rate of rates) {
 console.log('\nhighest sustained rate with < 0.1% loss (packets/s, flows/s):');
 for (const tool of tools) console.log(`  ${tool.padEnd(12)} ${best[tool]!} pkt/s  ${Math.round((best[tool]! * flows) / datagrams.length)} flows/s`);
 if (tools.includes('nfcapd') && best.nfcapd! > 0) console.log(`  ratio dvflow/nfcapd: ${(best.dvflow! / best.nfcapd!).toFixed(2)}x (IDS on), ${(best['dvflow-noids']! / best.nfcapd!).toFixed(2)}x (IDS off)`);
-if (tools.includes('dvflow') && tools.includes('dvflow-noids') && best['dvflow-noids']! > 0) {
-  console.log(`  IDS cost: the highest lossless rate is ${((1 - best.dvflow! / best['dvflow-noids']!) * 100).toFixed(1)}% lower with the detectors on`);
-}
-if (tools.includes('dvflow') && tools.includes('dvflow-enriched') && best.dvflow! > 0) {
-  console.log(`  enrichment cost (10k dvPorts, 500 VIPs): the highest lossless rate is ${((1 - best['dvflow-enriched']! / best.dvflow!) * 100).toFixed(1)}% lower with the inventory`);
-}
-if (tools.includes('dvflow-noids') && tools.includes('dvflow-enriched-noids') && best['dvflow-noids']! > 0) {
-  console.log(`  enrichment cost without the IDS: the highest lossless rate is ${((1 - best['dvflow-enriched-noids']! / best['dvflow-noids']!) * 100).toFixed(1)}% lower with the inventory`);
+/** Setups compared two by two: the base, the one with a feature added, and how the summary names the feature's cost. */
+const pairs: Array<{ base: string; other: string; what: string; cost: string; added: string }> = [
+  { base: 'dvflow-noids', other: 'dvflow', what: 'IDS', cost: 'IDS cost', added: 'with the detectors on' },
+  { base: 'dvflow', other: 'dvflow-enriched', what: 'enrichment (10k dvPorts, 500 VIPs)', cost: 'enrichment cost (10k dvPorts, 500 VIPs)', added: 'with the inventory' },
+  { base: 'dvflow-noids', other: 'dvflow-enriched-noids', what: 'enrichment without the IDS (10k dvPorts, 500 VIPs)', cost: 'enrichment cost without the IDS', added: 'with the inventory' },
+];
+for (const { base, other, cost, added } of pairs) {
+  if (tools.includes(base) && tools.includes(other) && best[base]! > 0) {
+    console.log(`  ${cost}: the highest lossless rate is ${((1 - best[other]! / best[base]!) * 100).toFixed(1)}% lower ${added}`);
+  }
 }
 
 // CPU per flow at the rates where both tools of a pair stored everything, each the median of its runs.
-const pairs: Array<[string, string, string]> = [['dvflow-noids', 'dvflow', 'IDS'], ['dvflow', 'dvflow-enriched', 'enrichment (10k dvPorts, 500 VIPs)'],
-  ['dvflow-noids', 'dvflow-enriched-noids', 'enrichment without the IDS (10k dvPorts, 500 VIPs)']];
-for (const [base, other, what] of pairs) {
+for (const { base, other, what } of pairs) {
   if (!tools.includes(base) || !tools.includes(other)) continue;
   for (const rate of rates) {
-    const a = cpuPerFlow.get(base)!.get(rate), b = cpuPerFlow.get(other)!.get(rate);
-    if (!a?.length || !b?.length) continue;
+    const ra = cpuByRun.get(base)!.get(rate), rb = cpuByRun.get(other)!.get(rate);
+    const a = [...(ra?.values() ?? [])], b = [...(rb?.values() ?? [])];
+    if (!a.length || !b.length) continue;
     const ma = median(a), mb = median(b);
     console.log(`  ${what} at ${rate} pkt/s: CPU per flow ${ma.toFixed(2)} → ${mb.toFixed(2)} µs (median of ${a.length} and ${b.length} runs); `
       + `capacity ${((1 - ma / mb) * 100).toFixed(1)}% lower`);
     // The machine's speed drifts over a long run; the two setups' runs of one repetition are next to each other in
     // time, so the median of their ratios is less moved by that drift than the ratio of the medians.
-    const ra = cpuByRun.get(base)!.get(rate), rb = cpuByRun.get(other)!.get(rate);
     const paired = [...(ra?.keys() ?? [])].filter((k) => rb?.has(k)).map((k) => 100 * (1 - ra!.get(k)! / rb!.get(k)!));
     if (paired.length > 1) {
       console.log(`    paired runs: capacity ${median(paired).toFixed(1)}% lower (median of ${paired.length} pairs: ${paired.map((x) => x.toFixed(1)).join(', ')})`);
