@@ -1,6 +1,7 @@
 // The inventory both enrichment benchmarks use (bench/enrich in one process, bench/ingest through the daemon):
-// one dvSwitch with 10,000 dvPorts, 200 VLANs, 100 CIDRs and 500 VIPs with 4 real servers each, a share of
-// them on addresses the benchmark stream really uses so that legs and backends are found.
+// one dvSwitch with 10,000 dvPorts (8 uplinks, 9,992 VM ports, each its own VM), 200 VLANs, 100 CIDRs and 500 VIPs
+// with 4 real servers each, a share of them on addresses the benchmark stream really uses so that legs and backends
+// are found.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +12,17 @@ import { InventoryService } from '../collector/src/inventory/inventoryService.ts
 import { defaultConfig } from '../collector/src/config/config.ts';
 
 export const BENCH_PORTS = 10_000;
+/** dvPorts 0-7 are the switch's uplinks, in one uplink portgroup, with no VM. */
+export const BENCH_UPLINKS = 8;
 
 export function benchInventory(addrs: readonly string[], exporter: string): { pg: PortgroupInventory; vips: Vip[] } {
   const v4 = addrs.filter((a) => a.includes('.'));
   const pg: PortgroupInventory = {
     switches: [{
       name: 'dvs-bench', exporters: [exporter],
-      ports: Array.from({ length: BENCH_PORTS }, (_, i) => ({ key: i, portgroup: `pg-${i % 200}`, vm: `vm-${i}`, kind: i < 8 ? 'uplink' as const : 'vm' as const, ips: [`10.${(i >> 8) & 255}.${i & 255}.1`] })),
+      ports: Array.from({ length: BENCH_PORTS }, (_, i) => i < BENCH_UPLINKS
+        ? { key: i, portgroup: 'dvs-bench-uplinks', kind: 'uplink' as const }
+        : { key: i, portgroup: `pg-${i % 200}`, vm: `vm-${i}`, kind: 'vm' as const, ips: [`10.${(i >> 8) & 255}.${i & 255}.1`] }),
     }],
     portgroups: [], vlans: Array.from({ length: 200 }, (_, i) => ({ vlan: i + 1, portgroup: `pg-${i}` })),
     cidrs: Array.from({ length: 100 }, (_, i) => ({ cidr: `172.${16 + (i >> 4)}.${(i & 15) * 16}.0/20`, portgroup: `pg-${i}` })),

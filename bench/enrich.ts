@@ -9,7 +9,7 @@
 //    records/s for each and the cost of enrichment in % of throughput; plus enrichment alone in µs/record.
 // bench/ingest --only dvflow,dvflow-enriched measures the same through the daemon, as the highest lossless rate.
 //
-// Usage: node --import tsx bench/enrich.ts [--records 1000000] [--rounds 7]
+// Usage: node --import tsx bench/enrich.ts [--records 1000000] [--rounds 7] [--ports dvswitch|uniform]
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,21 +18,24 @@ import { recordSoftflowdStream, spreadInterfaces } from './netflowStream.ts';
 import { decodeDatagram } from '../collector/src/decoders/decodeDatagram.ts';
 import { TemplateCache } from '../collector/src/decoders/templateCache.ts';
 import { SamplingTable } from '../collector/src/decoders/samplingTable.ts';
-import { benchEnricherFromFiles, BENCH_PORTS } from './benchInventory.ts';
+import { benchEnricherFromFiles, BENCH_PORTS, BENCH_UPLINKS } from './benchInventory.ts';
 import { ClickHouseStore } from '../collector/src/storage/clickhouseStore.ts';
 import { migrate } from '../collector/src/storage/migrator.ts';
 import { defaultConfig } from '../collector/src/config/config.ts';
 import { flowColumns, newFlowBlock, type EnrichedFlow } from '../collector/src/storage/flowRows.ts';
 import { median } from './stats.ts';
 
-const { values: args } = parseArgs({ options: { records: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '7' } } });
+const { values: args } = parseArgs({
+  options: { records: { type: 'string', default: '1000000' }, rounds: { type: 'string', default: '7' }, ports: { type: 'string', default: 'dvswitch' } },
+});
+if (args.ports !== 'dvswitch' && args.ports !== 'uniform') throw new Error(`--ports: dvswitch or uniform, not ${args.ports}`);
 const wanted = Number(args.records);
 const rounds = Number(args.rounds);
 
 const datagrams = await recordSoftflowdStream(['generated/hping-syn-flood.pcap', 'generated/hping-udp-flood.pcap', 'generated/nmap-syn-scan.pcap', 'zeek/wikipedia.pcap', 'zeek/ssh_sshguess.pcap']);
 // softflowd exports no interfaces; a dvSwitch exports dvPort keys. Spread them over the 10,000 ports so the
-// dvPort lookups (the portgroup path) are measured, not skipped.
-spreadInterfaces(datagrams, BENCH_PORTS);
+// dvPort lookups (the portgroup path) are measured, not skipped (--ports: how, netflowStream.ts).
+spreadInterfaces(datagrams, BENCH_PORTS, BENCH_UPLINKS, args.ports);
 const ctx = { exporterKey: '10.0.0.21', exporterAddr: '10.0.0.21', exporterPort: 2055, receivedMs: Date.now(), templates: new TemplateCache(), sampling: new SamplingTable() };
 const sample = datagrams.flatMap((d) => decodeDatagram(d, ctx).records);
 console.log(`recorded ${datagrams.length} datagrams, ${sample.length} flows a pass`);

@@ -8,6 +8,8 @@
 //
 // 4. dvflow-enriched: dvflow with a 10,000-dvPort / 500-VIP inventory (bench/benchInventory.ts) loaded from files;
 //    the stream's interface fields are dvPort keys for every tool (softflowd sends 0), so the lookups are real.
+//    --ports dvswitch (the default) uses them as a dvSwitch records flows at the egress port, mostly VM port ↔
+//    uplink; --ports uniform puts a VM port on both sides of nearly every flow (bench/netflowStream.ts).
 //    `--only dvflow,dvflow-enriched --rates ...` with fine steps gives enrichment's cost as a lossless rate.
 //    dvflow-enriched-noids is the same without the IDS; beside dvflow-noids it shows enrichment's own cost, apart
 //    from the IDS detectors that only run for flows to a VIP (vip-ddos).
@@ -21,9 +23,11 @@
 //    (ClickHouse's inserts with their rollup views, V8's GC helpers), so a difference between two setups shows where it is.
 // 6. --cpu-prof DIR: each dvflow daemon writes V8 CPU profiles of its JavaScript threads into DIR when it stops
 //    (node --cpu-prof; the main thread's file ends in .0.001.cpuprofile).
+// 7. --batch-rows N: every dvflow daemon inserts blocks of up to N flows (writer.batchRows; default: the daemon's).
 //
 // Usage: npm run bench -- [--duration 10] [--rates 10000,20000,40000,60000,80000]
 //          [--only nfcapd,dvflow,dvflow-noids,dvflow-enriched,dvflow-enriched-noids] [--repeat 1] [--cpu-prof DIR]
+//          [--ports dvswitch|uniform] [--batch-rows N]
 // Prints one line per run and a final table with the ratio dvflow/nfcapd.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -31,8 +35,8 @@ import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { recordSoftflowdStream, spreadInterfaces, v9DataRecords } from './netflowStream.ts';
-import { BENCH_PORTS, writeBenchInventory } from './benchInventory.ts';
+import { recordSoftflowdStream, spreadInterfaces, v9DataRecords, type PortShape } from './netflowStream.ts';
+import { BENCH_PORTS, BENCH_UPLINKS, writeBenchInventory } from './benchInventory.ts';
 import { median } from './stats.ts';
 import { decodeDatagram } from '../collector/src/decoders/decodeDatagram.ts';
 import { TemplateCache } from '../collector/src/decoders/templateCache.ts';
@@ -48,11 +52,15 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: '' },
     repeat: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string', default: '' },
+    ports: { type: 'string', default: 'dvswitch' },
+    'batch-rows': { type: 'string', default: '' },
   },
 });
 const duration = Number(args.duration);
 const rates = args.rates.split(',').map(Number);
 const repeat = Math.max(1, Number(args.repeat));
+if (args.ports !== 'dvswitch' && args.ports !== 'uniform') throw new Error(`--ports: dvswitch or uniform, not ${args.ports}`);
+const portShape: PortShape = args.ports;
 const root = join(import.meta.dirname, '..');
 ensureCliBundle();
 
@@ -63,7 +71,7 @@ function tmp(prefix: string): string {
 /** Record what softflowd sends for a few real captures: templates + data, NetFlow v9, with dvPort keys as interfaces. */
 async function recordStream(): Promise<{ datagrams: Buffer[]; perDatagram: number[]; flows: number; addrs: string[] }> {
   const datagrams = await recordSoftflowdStream(['generated/hping-syn-flood.pcap', 'generated/hping-udp-flood.pcap', 'generated/nmap-syn-scan.pcap', 'generated/hping-icmp-flood.pcap']);
-  spreadInterfaces(datagrams, BENCH_PORTS);
+  spreadInterfaces(datagrams, BENCH_PORTS, BENCH_UPLINKS, portShape);
   const perDatagram = v9DataRecords(datagrams);
   const ctx = { exporterKey: 'bench', exporterAddr: '127.0.0.1', exporterPort: 0, receivedMs: Date.now(), templates: new TemplateCache(), sampling: new SamplingTable() };
   const addrs = new Set<string>();
@@ -164,10 +172,12 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
   const http = await freeTcpPort();
   const dir = tmp('bench-dvflow-');
   const extra: string[] = [];
-  if (inventoryOf.length) {
-    // The replayer sends from 127.0.0.1: that exporter speaks for the bench dvSwitch.
-    const inventory = writeBenchInventory(dir, inventoryOf, '127.0.0.1');
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ inventory }));
+  const config: Record<string, unknown> = {};
+  // The replayer sends from 127.0.0.1: that exporter speaks for the bench dvSwitch.
+  if (inventoryOf.length) config.inventory = writeBenchInventory(dir, inventoryOf, '127.0.0.1');
+  if (args['batch-rows']) config.writer = { batchRows: Number(args['batch-rows']) };
+  if (Object.keys(config).length) {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     extra.push('--config', join(dir, 'config.json'));
   }
   const c = spawn(process.execPath, [...(args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []), join(root, 'collector', 'bin', 'dvflow.js'), 'start', '--data', dir, '--netflow-port', String(port), '--bind', '127.0.0.1', '--http-port', String(http), '--log-level', 'error', ...(ids ? [] : ['--no-ids']), ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -225,7 +235,7 @@ async function runDvflow(datagrams: Buffer[], perDatagram: number[], rate: numbe
 }
 
 const { datagrams, perDatagram, flows, addrs } = await recordStream();
-console.log(`recorded ${datagrams.length} NetFlow v9 datagrams from softflowd, ${flows} data records (${(flows / datagrams.length).toFixed(1)} flows/packet)`);
+console.log(`recorded ${datagrams.length} NetFlow v9 datagrams from softflowd, ${flows} data records (${(flows / datagrams.length).toFixed(1)} flows/packet), dvPorts: ${portShape}`);
 // dvflow runs with its IDS (every flow through the detectors, the default) and without it (--no-ids), so the
 // detectors' cost shows as the difference.
 const best: Record<string, number> = { nfcapd: 0, dvflow: 0, 'dvflow-noids': 0, 'dvflow-enriched': 0, 'dvflow-enriched-noids': 0 };

@@ -72,18 +72,42 @@ export function v9DataRecords(datagrams: Buffer[]): number[] {
 }
 
 /**
- * Gives every data record of a v9 stream interface numbers (INPUT_SNMP 10, OUTPUT_SNMP 14) spread over
- * `ports` values, in place. softflowd exports 0 for both; a dvSwitch exports dvPort keys, and the enrichment
- * benchmarks must look those up. Returns how many records were changed.
+ * How the benchmark stream's records use the switch's dvPorts.
+ * - dvswitch: as a dvSwitch records them, at the egress port: 45 % leave a VM port for an uplink (in_if a VM port,
+ *   out_if its host's uplink), 45 % come in on an uplink for a VM port, 10 % go from one VM port to another of the
+ *   same switch. VM ports are spread evenly over the ports above the uplinks; each has one uplink, 1 to uplinks - 1
+ *   (dvPort 0 is never used: interface 0 reads as "no interface" in NetFlow, and the enricher skips it).
+ * - uniform: in_if and out_if each spread evenly over all ports, so nearly every record has a VM port on both sides
+ *   and every (in_if, out_if) pair is new: the most names and the most rollup rows a flow can bring, no switch's shape.
  */
-export function spreadInterfaces(datagrams: Buffer[], ports: number): number {
+export type PortShape = 'dvswitch' | 'uniform';
+
+/**
+ * Gives every data record of a v9 stream interface numbers (INPUT_SNMP 10, OUTPUT_SNMP 14) among `ports` dvPort
+ * keys, the first `uplinks` of them uplinks, in place. softflowd exports 0 for both; a dvSwitch exports dvPort keys,
+ * and the enrichment benchmarks must look those up. Returns how many records were changed.
+ */
+export function spreadInterfaces(datagrams: Buffer[], ports: number, uplinks: number, shape: PortShape): number {
   let k = 0;
+  const vmPorts = ports - uplinks;
   walkV9(datagrams, (d, _index, first, count, layout) => {
     const inIf = layout.fields.get(10), outIf = layout.fields.get(14);
     for (let r = 0; r < count; r++, k++) {
       const at = first + r * layout.size;
-      if (inIf?.length === 4) d.writeUInt32BE((k * 7919) % ports, at + inIf.offset);
-      if (outIf?.length === 4) d.writeUInt32BE((k * 104_729 + 1) % ports, at + outIf.offset);
+      let i: number, o: number;
+      if (shape === 'uniform') {
+        i = (k * 7919) % ports;
+        o = (k * 104_729 + 1) % ports;
+      } else {
+        const vm = uplinks + ((k * 7919) % vmPorts);
+        const uplink = 1 + (vm % (uplinks - 1));
+        const m = k % 20;
+        if (m < 9) [i, o] = [vm, uplink];
+        else if (m < 18) [i, o] = [uplink, vm];
+        else [i, o] = [vm, uplinks + ((k * 104_729 + 1) % vmPorts)];
+      }
+      if (inIf?.length === 4) d.writeUInt32BE(i, at + inIf.offset);
+      if (outIf?.length === 4) d.writeUInt32BE(o, at + outIf.offset);
     }
   });
   return k;
